@@ -118,7 +118,9 @@ class Thresholds:
         """A JSON-ready form, for reports that show which limits were used."""
 
         def table(limits: Mapping[str, Limit]) -> dict[str, dict[str, float]]:
-            return {m: {"healthy": lim.healthy, "degraded": lim.degraded} for m, lim in limits.items()}
+            return {
+                m: {"healthy": lim.healthy, "degraded": lim.degraded} for m, lim in limits.items()
+            }
 
         return {
             "source": self.source,

@@ -1,0 +1,362 @@
+"""QueryCache: a TTL + LRU cache for query results, keyed by namespace and parameters.
+
+The hit path takes no lock. Every step of it (``dict.get``, ``OrderedDict.move_to_end``,
+a list item increment on a counter cell that only the calling thread writes) is a single
+C-level operation under the GIL, so two threads reading at once do not convoy on a lock the
+way a locked read does. Writes (set, expiry, eviction, invalidation) take one lock.
+
+Keys are ``(shape, *values)``: the shape is an interned tuple of the namespace and the sorted
+parameter names, shared by every entry of that shape, so a key costs one small tuple and the
+order of keyword arguments does not matter. Unhashable values (lists, dicts, sets) are frozen
+into hashable equivalents. With ``hashed_keys=True`` only a digest of the values is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import inspect
+import operator
+import pickle
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Mapping
+from enum import Enum
+from typing import Any
+
+__all__ = ["QueryCache", "get_query_cache"]
+
+Key = tuple[Any, ...]
+Loader = Callable[[], Any] | Callable[[], Awaitable[Any]]
+
+_HITS = 0
+_MISSES = 1
+
+
+class _Tag(Enum):
+    """Marks a frozen list, dict or set, so that it never equals a plain tuple."""
+
+    LIST = "list"
+    DICT = "dict"
+
+
+def _freeze(value: Any) -> Hashable:
+    """A hashable stand-in for ``value`` that compares equal exactly when the values do."""
+    if isinstance(value, Mapping):
+        items = [(_freeze(k), _freeze(v)) for k, v in value.items()]
+        try:
+            items.sort()
+        except TypeError:
+            items.sort(key=repr)
+        return (_Tag.DICT, *items)
+    if isinstance(value, list):
+        return (_Tag.LIST, *map(_freeze, value))
+    if isinstance(value, tuple):
+        return tuple(map(_freeze, value))
+    if isinstance(value, set | frozenset):
+        return frozenset(map(_freeze, value))
+    hash(value)  # raises TypeError for anything we cannot make hashable
+    return value
+
+
+class QueryCache:
+    """Cache of query results with per-entry TTL, LRU eviction and namespace invalidation.
+
+    ``timer`` is the clock used for expiry (``time.monotonic`` by default) so that tests can
+    move time forward instead of sleeping. Parameter values never leave the cache: they are
+    absent from ``stats()`` and ``repr()``, and with ``hashed_keys=True`` they are not even
+    kept in memory (a 128-bit BLAKE2b digest is stored instead).
+    """
+
+    def __init__(
+        self,
+        max_size: int = 1000,
+        default_ttl: float = 300.0,
+        *,
+        timer: Callable[[], float] = time.monotonic,
+        hashed_keys: bool = False,
+    ) -> None:
+        if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
+            raise ValueError(f"max_size must be a positive integer, not {max_size!r}")
+        self._check_ttl(default_ttl)
+        self.max_size = max_size
+        self.default_ttl = float(default_ttl)
+        self.hashed_keys = hashed_keys
+        self._timer = timer
+        # key -> (value, expires_at); order is recency, oldest first.
+        self._data: OrderedDict[Key, tuple[Any, float]] = OrderedDict()
+        self._by_namespace: dict[str, set[Key]] = {}
+        self._shapes: dict[tuple[str, ...], tuple[tuple[str, ...], Callable[..., Any]]] = {}
+        self._write_lock = threading.Lock()
+        # thread id -> [hits, misses]; each thread only writes its own cell.
+        self._counters: dict[int, list[int]] = {}
+        self._evictions = 0
+        self._expirations = 0
+        self._loads = 0
+        self._coalesced = 0
+        # Bumped by invalidation, so that a load that started before it is not stored.
+        self._generation: dict[str, int] = {}
+        self._clear_epoch = 0
+        self._inflight: dict[Key, asyncio.Future[Any]] = {}
+
+    # ----------------------------------------------------------------- keys
+
+    def _key(self, namespace: str, params: dict[str, Any]) -> Key:
+        """The entry key for ``namespace`` and ``params``, independent of argument order."""
+        shape_id = (namespace, *params)
+        shape = self._shapes.get(shape_id)
+        if shape is None:
+            shape = self._shapes[shape_id] = self._make_shape(namespace, params)
+        head, values = shape
+        key = (head,) + values(params)
+        if self.hashed_keys:
+            return (head, self._digest(key))
+        return key
+
+    def _make_shape(
+        self, namespace: str, params: dict[str, Any]
+    ) -> tuple[tuple[str, ...], Callable[..., Any]]:
+        if not isinstance(namespace, str):
+            raise TypeError(f"namespace must be a str, not {type(namespace).__name__}")
+        names = tuple(sorted(params))
+        head = (namespace, *names)
+        if not names:
+            return head, lambda params: ()
+        if len(names) == 1:
+            (name,) = names
+            return head, lambda params: (params[name],)
+        return head, operator.itemgetter(*names)
+
+    @staticmethod
+    def _digest(key: Key) -> bytes:
+        """A digest of the values. Pickle is reversible, so distinct values never share bytes."""
+        frozen = tuple(map(_freeze, key[1:]))
+        try:
+            encoded = pickle.dumps(frozen, protocol=5)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            raise TypeError(f"cache parameter values cannot be encoded: {exc}") from None
+        return hashlib.blake2b(encoded, digest_size=16).digest()
+
+    @staticmethod
+    def _hashable(key: Key) -> Key:
+        """``key`` with unhashable values frozen; TypeError if a value cannot be frozen."""
+        return (key[0], *(_freeze(v) for v in key[1:]))
+
+    @staticmethod
+    def _check_ttl(ttl: float) -> None:
+        if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not ttl > 0:
+            raise ValueError(f"ttl must be a positive number of seconds, not {ttl!r}")
+
+    def _count(self, which: int) -> None:
+        cell = self._counters.get(threading.get_ident())
+        if cell is None:
+            cell = self._counters.setdefault(threading.get_ident(), [0, 0])
+        cell[which] += 1
+
+    # ------------------------------------------------------------ sync core
+
+    def _lookup(self, key: Key) -> tuple[bool, Any]:
+        """(found, value) for ``key``; counts the hit or miss and drops an expired entry."""
+        data = self._data
+        try:
+            entry = data.get(key)
+        except TypeError:
+            key = self._hashable(key)
+            entry = data.get(key)
+        if entry is not None:
+            if entry[1] > self._timer():
+                try:  # noqa: SIM105 - suppress() costs a context manager on the hot path
+                    data.move_to_end(key)
+                except KeyError:  # evicted by another thread in between: still a hit
+                    pass
+                self._count(_HITS)
+                return True, entry[0]
+            self._expire(key, entry)
+        self._count(_MISSES)
+        return False, None
+
+    def _expire(self, key: Key, entry: tuple[Any, float]) -> None:
+        with self._write_lock:
+            if self._data.get(key) is entry:
+                del self._data[key]
+                self._unindex(key)
+                self._expirations += 1
+
+    def _store(self, key: Key, value: Any, ttl: float | None) -> None:
+        if ttl is None:
+            ttl = self.default_ttl
+        else:
+            self._check_ttl(ttl)
+        entry = (value, self._timer() + ttl)
+        data = self._data
+        with self._write_lock:
+            try:
+                present = key in data
+            except TypeError:
+                key = self._hashable(key)
+                present = key in data
+            data[key] = entry
+            if present:
+                data.move_to_end(key)
+                return
+            by_namespace = self._by_namespace
+            index = by_namespace.get(key[0][0])
+            if index is None:
+                index = by_namespace[key[0][0]] = set()
+            index.add(key)
+            if len(data) > self.max_size:
+                old_key, _ = data.popitem(last=False)
+                by_namespace[old_key[0][0]].discard(old_key)
+                self._evictions += 1
+
+    def _unindex(self, key: Key) -> None:
+        """Drop ``key`` from its namespace index; the caller holds the write lock."""
+        self._by_namespace[key[0][0]].discard(key)
+
+    def _remove_namespace(self, namespace: str | None) -> int:
+        with self._write_lock:
+            if namespace is None:
+                removed = len(self._data)
+                self._data.clear()
+                self._by_namespace.clear()
+                self._clear_epoch += 1
+                return removed
+            self._generation[namespace] = self._generation.get(namespace, 0) + 1
+            keys = self._by_namespace.pop(namespace, ())
+            data = self._data
+            for key in keys:
+                del data[key]
+            return len(keys)
+
+    def _generation_of(self, namespace: str) -> tuple[int, int]:
+        return self._clear_epoch, self._generation.get(namespace, 0)
+
+    # ------------------------------------------------------------- sync API
+
+    def get_sync(self, namespace: str, /, **params: Any) -> Any:
+        """The cached value, or None on a miss or after expiry."""
+        return self._lookup(self._key(namespace, params))[1]
+
+    def set_sync(
+        self, namespace: str, value: Any, /, ttl: float | None = None, **params: Any
+    ) -> None:
+        """Store ``value``; ``ttl`` seconds (default: the cache's default TTL)."""
+        self._store(self._key(namespace, params), value, ttl)
+
+    def invalidate_sync(self, namespace: str | None = None) -> int:
+        """Remove every entry of ``namespace`` (all entries when None); returns how many went."""
+        return self._remove_namespace(namespace)
+
+    # ------------------------------------------------------------ async API
+
+    async def get(self, namespace: str, /, **params: Any) -> Any:
+        return self._lookup(self._key(namespace, params))[1]
+
+    async def set(
+        self, namespace: str, value: Any, /, ttl: float | None = None, **params: Any
+    ) -> None:
+        self._store(self._key(namespace, params), value, ttl)
+
+    async def invalidate(self, namespace: str | None = None) -> int:
+        return self._remove_namespace(namespace)
+
+    async def get_or_load(
+        self, namespace: str, loader: Loader, /, ttl: float | None = None, **params: Any
+    ) -> Any:
+        """The cached value, or the loader's result, loading at most once per key at a time.
+
+        Concurrent misses on one key share a single load (single-flight). A coroutine function
+        is awaited on the loop; a plain callable runs in a worker thread so that blocking I/O
+        does not stall the loop. The load runs in its own task: cancelling one waiter does not
+        cancel it. An exception reaches every waiter and nothing is cached.
+        """
+        key = self._key(namespace, params)
+        try:
+            hash(key)
+        except TypeError:
+            key = self._hashable(key)
+        found, value = self._lookup(key)
+        if found:
+            return value
+        if ttl is not None:
+            self._check_ttl(ttl)
+        load = self._inflight.get(key)
+        if load is None:
+            load = asyncio.ensure_future(self._load(key, namespace, loader, ttl))
+            load.add_done_callback(_consume_exception)
+            self._inflight[key] = load
+        else:
+            self._coalesced += 1
+        return await asyncio.shield(load)
+
+    async def _load(self, key: Key, namespace: str, loader: Loader, ttl: float | None) -> Any:
+        generation = self._generation_of(namespace)
+        self._loads += 1
+        try:
+            if inspect.iscoroutinefunction(loader):
+                value = await loader()
+            else:
+                value = await asyncio.to_thread(loader)
+                if inspect.isawaitable(value):
+                    value = await value
+            # An invalidation during the load means the loaded value may already be stale.
+            if generation == self._generation_of(namespace):
+                self._store(key, value, ttl)
+            return value
+        finally:
+            # Still inside the task, so no caller can join a load that has already finished.
+            if self._inflight.get(key) is asyncio.current_task():
+                del self._inflight[key]
+
+    # ---------------------------------------------------------------- stats
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def stats(self) -> dict[str, Any]:
+        """Counters and sizes only: never a key or a parameter value."""
+        cells = list(self._counters.copy().values())
+        hits = sum(cell[_HITS] for cell in cells)
+        misses = sum(cell[_MISSES] for cell in cells)
+        lookups = hits + misses
+        return {
+            "size": len(self._data),
+            "max_size": self.max_size,
+            "hits": hits,
+            "misses": misses,
+            "hit_rate_pct": round(100.0 * hits / lookups, 2) if lookups else 0.0,
+            "default_ttl_seconds": self.default_ttl,
+            "evictions": self._evictions,
+            "expirations": self._expirations,
+            "loads": self._loads,
+            "coalesced": self._coalesced,
+            "namespaces": sum(1 for keys in list(self._by_namespace.values()) if keys),
+            "hashed_keys": self.hashed_keys,
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"QueryCache(size={len(self._data)}, max_size={self.max_size}, "
+            f"default_ttl={self.default_ttl:g}, hashed_keys={self.hashed_keys})"
+        )
+
+
+def _consume_exception(load: asyncio.Future[Any]) -> None:
+    """Mark a failed load's exception as seen even when every waiter was cancelled."""
+    if not load.cancelled():
+        load.exception()
+
+
+_default_cache: QueryCache | None = None
+_default_lock = threading.Lock()
+
+
+def get_query_cache() -> QueryCache:
+    """The process-wide cache (1,000 entries, 300 s TTL), created on first use."""
+    global _default_cache
+    if _default_cache is None:
+        with _default_lock:
+            if _default_cache is None:
+                _default_cache = QueryCache()
+    return _default_cache
