@@ -20,7 +20,7 @@ import operator
 import pickle
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from enum import Enum
 from typing import Any
@@ -86,7 +86,9 @@ class QueryCache:
         self._timer = timer
         # key -> (value, expires_at); order is recency, oldest first.
         self._data: OrderedDict[Key, tuple[Any, float]] = OrderedDict()
-        self._by_namespace: dict[str, set[Key]] = {}
+        # namespace -> its keys, in insertion order (a dict used as an ordered set): walking
+        # them in the order they were allocated keeps invalidation cache-friendly.
+        self._by_namespace: dict[str, dict[Key, None]] = {}
         self._shapes: dict[tuple[str, ...], tuple[tuple[str, ...], Callable[..., Any]]] = {}
         self._write_lock = threading.Lock()
         # thread id -> [hits, misses]; each thread only writes its own cell.
@@ -196,23 +198,25 @@ class QueryCache:
             except TypeError:
                 key = self._hashable(key)
                 present = key in data
-            data[key] = entry
             if present:
+                data[key] = entry
                 data.move_to_end(key)
                 return
             by_namespace = self._by_namespace
+            if len(data) >= self.max_size:
+                # Evict before inserting: lock-free readers must never see max_size + 1.
+                old_key, _ = data.popitem(last=False)
+                del by_namespace[old_key[0][0]][old_key]
+                self._evictions += 1
+            data[key] = entry
             index = by_namespace.get(key[0][0])
             if index is None:
-                index = by_namespace[key[0][0]] = set()
-            index.add(key)
-            if len(data) > self.max_size:
-                old_key, _ = data.popitem(last=False)
-                by_namespace[old_key[0][0]].discard(old_key)
-                self._evictions += 1
+                index = by_namespace[key[0][0]] = {}
+            index[key] = None
 
     def _unindex(self, key: Key) -> None:
         """Drop ``key`` from its namespace index; the caller holds the write lock."""
-        self._by_namespace[key[0][0]].discard(key)
+        del self._by_namespace[key[0][0]][key]
 
     def _remove_namespace(self, namespace: str | None) -> int:
         with self._write_lock:
@@ -223,10 +227,9 @@ class QueryCache:
                 self._clear_epoch += 1
                 return removed
             self._generation[namespace] = self._generation.get(namespace, 0) + 1
-            keys = self._by_namespace.pop(namespace, ())
-            data = self._data
-            for key in keys:
-                del data[key]
+            keys = self._by_namespace.pop(namespace, {})
+            # The loop runs in C (map drained by a zero-length deque): no bytecode per entry.
+            deque(map(self._data.__delitem__, keys), maxlen=0)
             return len(keys)
 
     def _generation_of(self, namespace: str) -> tuple[int, int]:
@@ -283,15 +286,22 @@ class QueryCache:
             self._check_ttl(ttl)
         load = self._inflight.get(key)
         if load is None:
-            load = asyncio.ensure_future(self._load(key, namespace, loader, ttl))
+            generation = self._generation_of(namespace)
+            load = asyncio.ensure_future(self._load(key, namespace, generation, loader, ttl))
             load.add_done_callback(_consume_exception)
             self._inflight[key] = load
         else:
             self._coalesced += 1
         return await asyncio.shield(load)
 
-    async def _load(self, key: Key, namespace: str, loader: Loader, ttl: float | None) -> Any:
-        generation = self._generation_of(namespace)
+    async def _load(
+        self,
+        key: Key,
+        namespace: str,
+        generation: tuple[int, int],
+        loader: Loader,
+        ttl: float | None,
+    ) -> Any:
         self._loads += 1
         try:
             if inspect.iscoroutinefunction(loader):
