@@ -1,0 +1,74 @@
+"""The four scenarios as data: who runs, for how long, and where their Locust module lives.
+
+The runner and the tests read this; only the Locust modules turn it into users and shapes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from scenarios.schedule import Schedule, constant_schedule, spike_schedule
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: The shape's log of phase changes, in the run directory (turned into run.json's phases).
+PHASE_LOG = "phases.jsonl"
+
+#: Think time (seconds, min..max) between a user's requests, per scenario. Normal spike load
+#: sits well under the embedded service's capacity and the 5x spike goes past it, so the
+#: spike shows real queueing; sustained runs flat out to measure capacity.
+DEFAULT_WAIT: dict[str, tuple[float, float]] = {
+    "baseline": (0.0, 0.0),
+    "historical": (0.0, 0.0),
+    "sustained": (0.0, 0.0),
+    "spike": (0.005, 0.015),
+}
+
+
+def parse_think_time(text: str) -> tuple[float, float]:
+    """``"0.01,0.03"`` (min,max) or ``"0.02"`` seconds; ValueError for anything else."""
+    try:
+        parts = [float(p) for p in text.split(",")]
+    except ValueError:
+        raise ValueError(f"think time must be SECONDS or MIN,MAX, not {text!r}") from None
+    if len(parts) not in (1, 2):
+        raise ValueError(f"think time must be SECONDS or MIN,MAX, not {text!r}")
+    low, high = parts[0], parts[-1]
+    if not 0 <= low <= high < float("inf"):
+        raise ValueError(f"think time must satisfy 0 <= MIN <= MAX, not {text!r}")
+    return low, high
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    users: int
+    requests_per_user: int | None  # a fixed budget per user, or None for a timed run
+    duration_s: float | None  # a timed run's length at time scale 1
+
+    @property
+    def module(self) -> Path:
+        return PACKAGE_DIR / f"{self.name}.py"
+
+    def schedule(
+        self, users: int | None = None, time_scale: float = 1.0, duration_s: float | None = None
+    ) -> Schedule | None:
+        """The timed schedule (None for budgeted scenarios), with users and time scaled.
+
+        ``duration_s`` replaces a constant scenario's length (``--duration``).
+        """
+        users = users or self.users
+        if self.name == "spike":
+            return spike_schedule().with_users(users).scaled(time_scale)
+        if self.duration_s is not None:
+            length = duration_s or self.duration_s
+            return constant_schedule(self.name, users, length).scaled(time_scale)
+        return None
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "baseline": Scenario("baseline", users=10, requests_per_user=100, duration_s=None),
+    "historical": Scenario("historical", users=10, requests_per_user=50, duration_s=None),
+    "sustained": Scenario("sustained", users=10, requests_per_user=None, duration_s=60.0),
+    "spike": Scenario("spike", users=10, requests_per_user=None, duration_s=None),
+}

@@ -1,0 +1,134 @@
+"""``python -m scenarios run NAME`` and ``python -m scenarios ui``.
+
+Exit codes: 0 when the verdict is below ``--fail-on``, 1 when it reaches it, 2 for bad input
+or a run that could not be made or finished; errors are one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from scenarios.catalog import SCENARIOS, parse_think_time
+from scenarios.runner import Run, RunError, RunOptions, say
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is a single line (and exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _processes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (no workers) or more, not {value}")
+    return value
+
+
+def _think_time(text: str) -> str:
+    try:
+        parse_think_time(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _host(text: str) -> str:
+    if not text.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"must be an http:// or https:// URL, not {text!r}")
+    return text.rstrip("/")
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(prog="python -m scenarios", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    run = commands.add_parser("run", help="run one scenario headless and build its report")
+    run.add_argument("scenario", choices=sorted(SCENARIOS))
+    run.add_argument("--host", type=_host, help="test this URL instead of the embedded service")
+    run.add_argument("--out", type=Path, default=Path("results"), help="parent of the run folder")
+    run.add_argument("--users", type=_positive_int, help="users (the spike's normal phase)")
+    run.add_argument(
+        "--time-scale",
+        type=_positive_float,
+        default=1.0,
+        help="phase lengths multiplied by this (0.1 = ten times shorter)",
+    )
+    run.add_argument(
+        "--processes",
+        type=_processes,
+        default=0,
+        help="run Locust distributed: one master and N local workers",
+    )
+    run.add_argument("--fail-on", choices=("degraded", "critical", "never"), default="critical")
+    run.add_argument("--duration", type=_positive_float, help="sustained length in seconds")
+    run.add_argument(
+        "--wait",
+        type=_think_time,
+        metavar="SECONDS|MIN,MAX",
+        help="think time between a user's requests (default: per scenario)",
+    )
+    run.add_argument("--thresholds", type=Path, help="thresholds file (default thresholds.toml)")
+
+    ui = commands.add_parser("ui", help="the service plus Locust's web UI with every scenario")
+    ui.add_argument("--host", type=_host, help="test this URL instead of the embedded service")
+    ui.add_argument("--web-host", default="127.0.0.1", help="address the web UI binds")
+    ui.add_argument("--web-port", type=_positive_int, default=8089)
+    return parser  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "ui":
+            from scenarios.web_ui_runner import run_ui
+
+            return run_ui(args.host, args.web_host, args.web_port)
+        options = RunOptions(
+            scenario=args.scenario,
+            host=args.host,
+            out=args.out,
+            users=args.users,
+            time_scale=args.time_scale,
+            processes=args.processes,
+            fail_on=args.fail_on,
+            duration=args.duration,
+            think_time=args.wait,
+            thresholds=args.thresholds,
+        )
+        return Run(options).execute()
+    except RunError as exc:
+        say(f"error: {exc}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""One progress line while a run goes on: the phase, its users and the time (or work) left."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from scenarios.catalog import Scenario
+from scenarios.schedule import Schedule
+
+
+def requests_so_far(stats_csv: Path) -> int | None:
+    """The Aggregated request count in Locust's locust_stats.csv (rewritten every second)."""
+    try:
+        with stats_csv.open(newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                if row.get("Name") == "Aggregated":
+                    return int(row.get("Request Count") or 0)
+    except (OSError, ValueError, csv.Error):
+        return None
+    return None
+
+
+def progress_line(
+    scenario: Scenario,
+    schedule: Schedule | None,
+    users: int,
+    events: list[dict[str, Any]],
+    now: float,
+    requests: int | None,
+) -> str:
+    """E.g. ``spike | phase spike, 50 users | 12 s left in phase, 72 s left | 10,234 requests``."""
+    phases = [e for e in events if e.get("event") == "phase"]
+    if not phases:
+        return f"{scenario.name} | starting"
+    current = phases[-1]
+    parts = [scenario.name, f"phase {current['name']}, {current['users']} users"]
+    if schedule is not None:
+        elapsed = now - phases[0]["time"]
+        phase_end = phases[0]["time"]
+        for phase in schedule.phases:
+            phase_end += phase.duration_s
+            if phase.name == current["name"]:
+                break
+        parts.append(
+            f"{max(0.0, phase_end - now):.0f} s left in phase, "
+            f"{schedule.remaining_s(elapsed):.0f} s left"
+        )
+    if requests is not None:
+        if scenario.requests_per_user:
+            parts.append(f"{requests:,} requests (budget {users * scenario.requests_per_user:,})")
+        else:
+            parts.append(f"{requests:,} requests")
+    return " | ".join(parts)

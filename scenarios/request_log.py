@@ -1,0 +1,97 @@
+"""The per-request log (requests.csv): one row per request at full precision.
+
+Locust's own CSVs hold rounded percentiles and are rewritten only once a second, so the
+report's exact numbers come from here. Built on Locust's CsvRequestLogger (file handling,
+flushing, closing at ``quitting``), adding the success flag and the server's own view of
+each request: the ``X-Cache`` header and the ``app`` time of ``Server-Timing``.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import Any
+
+from locust import events
+from locust.contrib.csv_request_logger import CsvRequestLogger
+from locust.env import Environment
+from locust.runners import MasterRunner
+
+from scenarios.checks import server_time_ms
+
+COLUMNS = (
+    "timestamp",
+    "request_type",
+    "name",
+    "response_time_ms",
+    "response_length",
+    "status_code",
+    "success",
+    "exception",
+    "x_cache",
+    "server_ms",
+)
+#: Rows buffered before a flush: a killed load generator loses at most this many.
+FLUSH_EVERY = 200
+
+
+class RequestLog(CsvRequestLogger):
+    def _open(self) -> None:
+        self.close()
+        self._filehandle = open(self.filepath, "w", newline="", encoding="utf-8")  # noqa: SIM115
+        self._writer = csv.writer(self._filehandle)
+        self._writer.writerow(COLUMNS)
+        self._filehandle.flush()
+
+    def _on_request(
+        self,
+        *,
+        request_type: str,
+        name: str,
+        response_time: float | None,
+        response_length: int,
+        exception: Any = None,
+        response: Any = None,
+        start_time: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if self._writer is None:
+            return
+        headers = getattr(response, "headers", None) or {}
+        server_ms = server_time_ms(headers.get("Server-Timing"))
+        status = getattr(response, "status_code", 0) or 0
+        self._writer.writerow(
+            (
+                f"{start_time:.6f}" if start_time is not None else "",
+                request_type,
+                name,
+                response_time if response_time is not None else "",
+                response_length,
+                status,
+                0 if exception else 1,
+                _one_line(exception) if exception else "",
+                headers.get("X-Cache", ""),
+                server_ms if server_ms is not None else "",
+            )
+        )
+        self._pending += 1
+        if self._pending >= self.flush_interval:
+            self._filehandle.flush()  # type: ignore[union-attr]
+            self._pending = 0
+
+
+def _one_line(exception: Any) -> str:
+    return " ".join(str(exception).split())[:300]
+
+
+@events.init.add_listener
+def _open_request_log(environment: Environment, **_kwargs: Any) -> None:
+    """Every process that makes requests writes its own log; a master makes none."""
+    options = environment.parsed_options
+    run_dir = getattr(options, "run_dir", None)
+    if not run_dir or isinstance(environment.runner, MasterRunner):
+        return
+    worker = getattr(options, "worker", False) or getattr(options, "processes", 0)
+    name = f"requests-{os.getpid()}.csv" if worker else "requests.csv"
+    RequestLog(str(Path(run_dir) / name), flush_interval=FLUSH_EVERY).register(environment)

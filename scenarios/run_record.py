@@ -1,0 +1,117 @@
+"""run.json: what ran, when each phase really started and ended, and whether it finished.
+
+The shape logs each phase change as it happens (phases.jsonl, written in the Locust
+process); this module turns that log into the run record the reports read.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from scenarios.catalog import PHASE_LOG
+
+
+def strip_credentials(url: str) -> str:
+    """``url`` without ``user:password@``: run directories must hold no secrets."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def read_phase_log(run_dir: Path) -> list[dict[str, Any]]:
+    """The shape's events in order; a torn last line (a killed process) is skipped."""
+    path = run_dir / PHASE_LOG
+    events = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    for line in lines:
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return events
+
+
+def phases_from_log(events: list[dict[str, Any]], ended: float) -> list[dict[str, Any]]:
+    """Phases with their actual start and end: each ends where the next event begins."""
+    phases = []
+    for index, event in enumerate(events):
+        if event.get("event") != "phase":
+            continue
+        following = events[index + 1]["time"] if index + 1 < len(events) else ended
+        phases.append(
+            {
+                "name": event["name"],
+                "start": event["time"],
+                "end": following,
+                "users": event["users"],
+            }
+        )
+    return phases
+
+
+@dataclass
+class RunRecord:
+    scenario: str
+    host: str
+    started: float
+    time_scale: float
+    users: int
+    processes: int
+    think_time: str
+    ended: float | None = None
+    partial: bool = False
+    partial_reason: str | None = None
+
+    def document(self, run_dir: Path) -> dict[str, Any]:
+        ended = self.ended if self.ended is not None else self.started
+        return {
+            "scenario": self.scenario,
+            "host": strip_credentials(self.host),
+            "started": self.started,
+            "ended": ended,
+            "time_scale": self.time_scale,
+            "partial": self.partial,
+            "partial_reason": self.partial_reason,
+            "phases": phases_from_log(read_phase_log(run_dir), ended),
+            "users": self.users,
+            "processes": self.processes,
+            "think_time": self.think_time,
+            "versions": versions(),
+        }
+
+    def write(self, run_dir: Path) -> Path:
+        path = run_dir / "run.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.document(run_dir), indent=2) + "\n", encoding="utf-8")
+        tmp.replace(path)
+        return path
+
+
+def versions() -> dict[str, str]:
+    def version(package: str) -> str:
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            return "unknown"
+
+    return {
+        "kit": version("market-loadkit"),
+        "locust": version("locust"),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+    }

@@ -1,0 +1,237 @@
+"""``scenarios run``: service up, Locust headless, server sampled, report built, service down.
+
+Whatever happens (a normal end, Ctrl-C, the service dying, Locust failing), the children are
+stopped, run.json is written with what is known, and a report is built from the data so far,
+marked partial when the run did not finish.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from reports import ReportInputError, build_report, render_terminal, resolve_thresholds
+from scenarios.catalog import SCENARIOS, Scenario
+from scenarios.processes import ChildProcess, ServiceError, reachable, start_service
+from scenarios.progress import progress_line, requests_so_far
+from scenarios.run_record import RunRecord, read_phase_log
+from scenarios.sampler import Sampler
+
+PROGRESS_EVERY_S = 2.0
+#: Extra time a timed run may take before it is declared stuck, and a budget run's ceiling.
+GRACE_S = 60.0
+BUDGET_RUN_LIMIT_S = 900.0
+
+
+class RunError(Exception):
+    """A run that could not be made; the message is the one line the user sees."""
+
+
+class Interrupted(Exception):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    scenario: str
+    host: str | None = None
+    out: Path = Path("results")
+    users: int | None = None
+    time_scale: float = 1.0
+    processes: int = 0
+    fail_on: str = "critical"
+    duration: float | None = None
+    think_time: str | None = None
+    thresholds: Path | None = None
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def create_run_dir(out: Path, scenario: str) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for attempt in range(100):
+            run_dir = out / (f"{scenario}-{stamp}" + (f"-{attempt}" if attempt else ""))
+            try:
+                run_dir.mkdir()
+                return run_dir
+            except FileExistsError:
+                continue
+    except OSError as exc:
+        raise RunError(f"cannot create a run directory in {out}: {exc.strerror}") from None
+    raise RunError(f"cannot create a run directory in {out}: too many runs this second")
+
+
+def locust_argv(options: RunOptions, scenario: Scenario, host: str, run_dir: Path) -> list[str]:
+    argv = [
+        sys.executable, "-m", "locust",
+        "-f", str(scenario.module),
+        "--headless", "--only-summary",
+        "--host", host,
+        "--csv", str(run_dir / "locust"), "--csv-full-history",
+        "--html", str(run_dir / "locust.html"),
+        "--run-dir", str(run_dir),
+        "--time-scale", repr(options.time_scale),
+    ]  # fmt: skip
+    if options.users:
+        argv += ["--base-users", str(options.users)]
+    if options.think_time:
+        argv += ["--think-time", options.think_time]
+    if options.duration:
+        argv += ["--duration", repr(options.duration)]
+    if options.processes:
+        argv += ["--processes", str(options.processes)]
+    return argv
+
+
+@contextlib.contextmanager
+def signals_as(handler: object) -> Iterator[None]:
+    """Route SIGINT and SIGTERM to ``handler`` for the duration of the block."""
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+def _raise_interrupted(signum: int, _frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
+class Run:
+    """One run of one scenario; ``execute()`` returns the exit code."""
+
+    def __init__(self, options: RunOptions) -> None:
+        if options.scenario not in SCENARIOS:
+            raise RunError(f"unknown scenario {options.scenario!r}")
+        self.options = options
+        self.scenario = SCENARIOS[options.scenario]
+        self.schedule = self.scenario.schedule(options.users, options.time_scale, options.duration)
+        self.service: ChildProcess | None = None
+        self.locust: ChildProcess | None = None
+        self.sampler: Sampler | None = None
+
+    def execute(self) -> int:
+        options = self.options
+        if options.host is not None and not reachable(options.host):
+            raise RunError(f"cannot reach {options.host}/health: is the service running?")
+        self.run_dir = create_run_dir(options.out, self.scenario.name)
+        say(f"run directory: {self.run_dir}")
+        self.record = RunRecord(
+            scenario=self.scenario.name,
+            host=options.host or "",
+            started=time.time(),
+            time_scale=options.time_scale,
+            users=options.users or self.scenario.users,
+            processes=options.processes,
+            think_time=options.think_time or "default",
+        )
+        failure: str | None = None
+        try:
+            with signals_as(_raise_interrupted):
+                self._start_and_supervise()
+        except Interrupted as exc:
+            self._mark_partial(f"interrupted by {exc} before the run ended")
+        except ServiceError as exc:
+            failure = str(exc)
+            self._mark_partial(failure)
+        finally:
+            with signals_as(lambda *_: None):  # a second Ctrl-C must not cut the clean-up
+                self._shutdown()
+                self.record.ended = time.time()
+                self.record.write(self.run_dir)
+        if failure is not None and not (self.run_dir / "locust_stats.csv").exists():
+            raise RunError(f"{failure}; nothing to report (see {self.run_dir})")
+        return self._report()
+
+    def _mark_partial(self, reason: str) -> None:
+        if not self.record.partial:
+            self.record.partial, self.record.partial_reason = True, reason
+            say(f"run incomplete: {reason}")
+
+    def _start_and_supervise(self) -> None:
+        host = self.options.host
+        if host is None:
+            say("starting the embedded service (the first start seeds its database)...")
+            self.service, host = start_service(self.run_dir / "service.log")
+        self.record.host = host
+        self.sampler = Sampler(host, self.run_dir / "server_history.csv")
+        self.sampler.start()
+        argv = locust_argv(self.options, self.scenario, host, self.run_dir)
+        self.locust = ChildProcess(argv, self.run_dir / "locust.log")
+        say(f"running {self.scenario.name} against {host}")
+        self._supervise()
+
+    def _supervise(self) -> None:
+        assert self.locust is not None
+        started = time.monotonic()
+        limit = (self.schedule.duration_s + GRACE_S) if self.schedule else BUDGET_RUN_LIMIT_S
+        next_progress = started
+        while self.locust.exit_code is None:
+            if self.service is not None and self.service.exit_code is not None:
+                self._mark_partial(
+                    f"the service exited with code {self.service.exit_code} during the run"
+                )
+                return
+            now = time.monotonic()
+            if now - started > limit:
+                self._mark_partial(f"the run did not end within {limit:.0f} s")
+                return
+            if now >= next_progress:
+                say(self._progress())
+                next_progress = now + PROGRESS_EVERY_S
+            time.sleep(0.2)
+        if not read_phase_log(self.run_dir):
+            raise ServiceError(
+                f"Locust exited with code {self.locust.exit_code} before the load started "
+                f"(see {self.locust.log_path})"
+            )
+
+    def _progress(self) -> str:
+        return progress_line(
+            self.scenario,
+            self.schedule,
+            self.record.users,
+            read_phase_log(self.run_dir),
+            time.time(),
+            requests_so_far(self.run_dir / "locust_stats.csv"),
+        )
+
+    def _shutdown(self) -> None:
+        """Locust first (SIGINT: it writes its HTML and closes its CSVs), then the rest."""
+        if self.locust is not None:
+            self.locust.stop(signal.SIGINT, grace_s=30.0)
+        if self.sampler is not None:
+            self.sampler.stop()
+        if self.service is not None:
+            self.service.stop(signal.SIGTERM, grace_s=10.0)
+
+    def _report(self) -> int:
+        try:
+            thresholds = resolve_thresholds(self.options.thresholds)
+            with signals_as(_raise_interrupted):
+                result = build_report(self.run_dir, thresholds, self.options.fail_on)
+        except ReportInputError as exc:
+            raise RunError(f"cannot build the report: {exc}") from None
+        except Interrupted:
+            raise RunError(
+                f"report building interrupted; the run's data is kept in {self.run_dir} "
+                f"(rebuild: python -m reports build {self.run_dir})"
+            ) from None
+        print(render_terminal(result.report, str(result.html_path)))
+        if self.record.partial:
+            say(f"partial run: {self.record.partial_reason}")
+            return 2
+        return result.exit_code

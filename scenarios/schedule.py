@@ -1,0 +1,85 @@
+"""Load schedules as plain data: named phases with a duration and a user count.
+
+A shape class only asks ``phase_at(elapsed)`` once a second; keeping the schedule here, free
+of Locust, lets the tests check the spike's timing without starting a load generator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    duration_s: float
+    users: int
+    spawn_rate: float  # users started (or stopped) per second when entering the phase
+
+
+@dataclass(frozen=True)
+class Schedule:
+    phases: tuple[Phase, ...]
+
+    def __post_init__(self) -> None:
+        if not self.phases:
+            raise ValueError("a schedule needs at least one phase")
+        for phase in self.phases:
+            if phase.duration_s <= 0 or phase.users < 1 or phase.spawn_rate <= 0:
+                raise ValueError(f"phase {phase.name!r} needs a positive duration, users and rate")
+
+    @property
+    def duration_s(self) -> float:
+        return sum(p.duration_s for p in self.phases)
+
+    def scaled(self, time_scale: float) -> Schedule:
+        """Every phase ``time_scale`` times as long (0.1 = ten times shorter)."""
+        if not time_scale > 0:
+            raise ValueError(f"time scale must be > 0, not {time_scale}")
+        return Schedule(
+            tuple(replace(p, duration_s=p.duration_s * time_scale) for p in self.phases)
+        )
+
+    def with_users(self, base_users: int) -> Schedule:
+        """Users scaled so that the first phase has ``base_users`` (the spike keeps its ratio)."""
+        if base_users < 1:
+            raise ValueError(f"users must be >= 1, not {base_users}")
+        first = self.phases[0].users
+        return Schedule(
+            tuple(
+                replace(
+                    p,
+                    users=max(1, round(p.users * base_users / first)),
+                    spawn_rate=p.spawn_rate * base_users / first,
+                )
+                for p in self.phases
+            )
+        )
+
+    def phase_at(self, elapsed_s: float) -> Phase | None:
+        """The phase running ``elapsed_s`` seconds into the schedule; None once it is over."""
+        end = 0.0
+        for phase in self.phases:
+            end += phase.duration_s
+            if elapsed_s < end:
+                return phase
+        return None
+
+    def remaining_s(self, elapsed_s: float) -> float:
+        return max(0.0, self.duration_s - elapsed_s)
+
+
+def spike_schedule() -> Schedule:
+    """The seed's spike: 10 users for 30 s, 50 users for 30 s (fast spawn), 10 users for 60 s."""
+    return Schedule(
+        (
+            Phase("normal", 30.0, 10, spawn_rate=10.0),
+            Phase("spike", 30.0, 50, spawn_rate=50.0),
+            Phase("recovery", 60.0, 10, spawn_rate=50.0),
+        )
+    )
+
+
+def constant_schedule(name: str, users: int, duration_s: float) -> Schedule:
+    """One phase of constant load, named after its scenario."""
+    return Schedule((Phase(name, duration_s, users, spawn_rate=float(users)),))
