@@ -7,10 +7,12 @@ STAMP := $(VENV)/.installed
 HOST ?=
 TIME_SCALE ?= 1
 PROCESSES ?= 0
+USERS ?=
 FAIL_ON ?= critical
 RUN ?=
+WEB_PORT ?= 8089
 
-RUN_FLAGS = $(if $(HOST),--host $(HOST)) --time-scale $(TIME_SCALE) --processes $(PROCESSES) --fail-on $(FAIL_ON)
+RUN_FLAGS = $(if $(HOST),--host $(HOST)) $(if $(USERS),--users $(USERS)) --time-scale $(TIME_SCALE) --processes $(PROCESSES) --fail-on $(FAIL_ON)
 
 .PHONY: test bench lint fuzz soak serve ui report spike baseline historical sustained browser clean
 
@@ -31,6 +33,19 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+serve: $(STAMP)
+	$(PY) -m market_api
+
+spike baseline historical sustained: $(STAMP)
+	$(PY) -m scenarios run $@ $(RUN_FLAGS)
+
+ui: $(STAMP)
+	$(PY) -m scenarios ui --web-port $(WEB_PORT) $(if $(HOST),--host $(HOST))
+
+report: $(STAMP)
+	@test -n "$(RUN)" || { echo "usage: make report RUN=results/<run>" >&2; exit 2; }
+	$(PY) -m reports build $(RUN) --fail-on $(FAIL_ON)
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .ruff_cache .hypothesis

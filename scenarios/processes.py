@@ -74,15 +74,19 @@ class ServiceError(RuntimeError):
     """The embedded service could not be started."""
 
 
-def start_service(log_path: Path, timeout_s: float = 90.0) -> tuple[ChildProcess, str]:
+def start_service(
+    log_path: Path, timeout_s: float = 90.0, env: dict[str, str] | None = None
+) -> tuple[ChildProcess, str]:
     """``python -m market_api`` on a free loopback port; returns it and its URL once healthy.
 
-    Configuration reaches it through the usual MARKET_API_* environment variables.
+    Configuration reaches it through the usual MARKET_API_* environment variables (``env``,
+    or this process's environment).
     """
     port = free_port()
     service = ChildProcess(
         [sys.executable, "-m", "market_api", "--host", "127.0.0.1", "--port", str(port)],
         log_path,
+        env,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout_s

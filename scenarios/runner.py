@@ -106,7 +106,7 @@ def signals_as(handler: object) -> Iterator[None]:
             signal.signal(signum, old)
 
 
-def _raise_interrupted(signum: int, _frame: FrameType | None) -> None:
+def raise_interrupted(signum: int, _frame: FrameType | None) -> None:
     raise Interrupted(signum)
 
 
@@ -140,7 +140,7 @@ class Run:
         )
         failure: str | None = None
         try:
-            with signals_as(_raise_interrupted):
+            with signals_as(raise_interrupted):
                 self._start_and_supervise()
         except Interrupted as exc:
             self._mark_partial(f"interrupted by {exc} before the run ended")
@@ -221,7 +221,7 @@ class Run:
     def _report(self) -> int:
         try:
             thresholds = resolve_thresholds(self.options.thresholds)
-            with signals_as(_raise_interrupted):
+            with signals_as(raise_interrupted):
                 result = build_report(self.run_dir, thresholds, self.options.fail_on)
         except ReportInputError as exc:
             raise RunError(f"cannot build the report: {exc}") from None

@@ -1,8 +1,9 @@
 """The Locust users: what each scenario's traffic looks like, request by request.
 
-Historical ranges come from the menu a charting front end offers (1, 3, 6 and 12 months
-ending on a random trading month), over symbols discovered from /api/v1/symbols: repeated
-windows are what make the service's cache matter, as they do in production.
+Historical ranges come from the menu a charting front end offers (1, 3, 6 and 12 months),
+over symbols discovered from /api/v1/symbols. Most charts end on the latest bar, the rest on
+one of the previous twelve month ends: repeated windows are what make the service's cache
+matter, as they do in production, while the older windows keep the database in play.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from scenarios.checks import (
 from scenarios.locust_support import MarketUser
 
 RANGE_DAYS = (30, 91, 182, 365)
-#: How many recent month ends a range may end on: 12 x 4 windows per symbol.
+#: The share of charts that end on the latest bar; the others end on a recent month end.
+LATEST_SHARE = 0.8
 RECENT_MONTHS = 12
 HISTORICAL = "/api/v1/historical"
 SYMBOLS = "/api/v1/symbols"
@@ -64,7 +66,8 @@ class _HistoricalClient(MarketUser):
 
     def fetch_history(self) -> None:
         symbol = random.choice(self.symbols)
-        end = _month_end(self.last_date, random.randrange(RECENT_MONTHS))
+        months_back = 0 if random.random() < LATEST_SHARE else random.randint(1, RECENT_MONTHS)
+        end = _month_end(self.last_date, months_back)
         start = end - dt.timedelta(days=random.choice(RANGE_DAYS))
         params = {"symbol": symbol, "start": start.isoformat(), "end": end.isoformat()}
         self.checked_get(HISTORICAL, historical_check(symbol), params)

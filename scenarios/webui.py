@@ -1,0 +1,129 @@
+"""A live "Verdict" tab in Locust's web UI: each endpoint's level against the thresholds.
+
+It uses Locust's own extension points: ``extended_tabs``/``extended_tables`` in the page's
+template arguments and ``extended_stats`` added to the ``/stats/requests`` poll. The same
+rows are served as JSON at ``/verdict`` for scripts. Levels use the last ~10 s of response
+times (Locust's current percentiles), so the tab shows how the service is doing now.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import requests
+from flask import Response, jsonify, request
+from locust import events
+from locust.env import Environment
+
+from perf_lib.thresholds import Level, Thresholds, worst
+from reports import resolve_thresholds
+from reports.errors import ReportInputError
+
+TAB_KEY = "verdict"
+CACHE_PROBE_EVERY_S = 2.0
+
+TABLE = [
+    {"key": "name", "title": "Endpoint"},
+    {"key": "verdict", "title": "Verdict"},
+    {"key": "requests", "title": "Requests"},
+    {"key": "avg_ms", "title": "Avg ms"},
+    {"key": "p95_ms", "title": "p95 ms (now)"},
+    {"key": "p99_ms", "title": "p99 ms (now)"},
+    {"key": "error_rate_pct", "title": "Errors %"},
+    {"key": "levels", "title": "Avg / p95 / p99 / errors"},
+]
+
+
+def endpoint_rows(entries: list[Any], thresholds: Thresholds) -> list[dict[str, Any]]:
+    """One row per Locust stats entry with its metrics and their levels."""
+    rows = []
+    for entry in entries:
+        if not entry.num_requests:
+            continue
+        p95 = _current_percentile(entry, 0.95)
+        p99 = _current_percentile(entry, 0.99)
+        values = {
+            "avg_ms": round(entry.avg_response_time, 1),
+            "p95_ms": p95,
+            "p99_ms": p99,
+            "error_rate_pct": round(100.0 * entry.fail_ratio, 2),
+        }
+        levels = thresholds.check(values, entry.name)
+        rows.append(
+            {
+                "name": entry.name,
+                "requests": entry.num_requests,
+                **values,
+                "verdict": worst(levels.values()).label.upper(),
+                "levels": " / ".join(levels[m].label for m in values),
+            }
+        )
+    return rows
+
+
+def _current_percentile(entry: Any, fraction: float) -> float | None:
+    value = entry.get_current_response_time_percentile(fraction)
+    if value is None:
+        value = entry.get_response_time_percentile(fraction)
+    return None if value is None else float(value)
+
+
+class CacheProbe:
+    """The service's cache hit rate, fetched at most every few seconds."""
+
+    def __init__(self) -> None:
+        self.at = 0.0
+        self.value: float | None = None
+
+    def hit_rate(self, host: str | None) -> float | None:
+        if host and time.monotonic() - self.at > CACHE_PROBE_EVERY_S:
+            self.at = time.monotonic()
+            try:
+                cache = requests.get(f"{host}/api/v1/performance/cache", timeout=1.0).json()
+                self.value = float(cache["cache"]["hit_rate_pct"])
+            except (requests.RequestException, ValueError, KeyError, TypeError):
+                self.value = None
+        return self.value
+
+
+def verdict_rows(environment: Environment, thresholds: Thresholds, probe: CacheProbe) -> list:
+    runner = environment.runner
+    if runner is None:
+        return []
+    entries = sorted(runner.stats.entries.values(), key=lambda e: e.name)
+    rows = endpoint_rows(entries, thresholds)
+    overall = worst(Level[r["verdict"]] for r in rows).label.upper() if rows else "-"
+    hit_rate = probe.hit_rate(environment.host)
+    cache = "unavailable" if hit_rate is None else f"cache hit rate {hit_rate:.1f} %"
+    rows.append({"name": "Service", "verdict": overall, "levels": cache})
+    return rows
+
+
+@events.init.add_listener
+def _add_verdict_tab(environment: Environment, **_kwargs: Any) -> None:
+    web_ui = environment.web_ui
+    if web_ui is None:
+        return
+    try:
+        thresholds = resolve_thresholds()
+    except ReportInputError:
+        thresholds = Thresholds()
+    probe = CacheProbe()
+    web_ui.template_args["extended_tabs"] = [{"title": "Verdict", "key": TAB_KEY}]
+    web_ui.template_args["extended_tables"] = [{"key": TAB_KEY, "structure": TABLE}]
+
+    @web_ui.app.route("/verdict")
+    def verdict() -> Response:
+        return jsonify(verdict_rows(environment, thresholds, probe))
+
+    @web_ui.app.after_request
+    def add_verdict_stats(response: Response) -> Response:
+        if request.path != "/stats/requests" or response.status_code != 200:
+            return response
+        document = json.loads(response.get_data())
+        rows = verdict_rows(environment, thresholds, probe)
+        document["extended_stats"] = [{"key": TAB_KEY, "data": rows}]
+        response.set_data(json.dumps(document))
+        return response

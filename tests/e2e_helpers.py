@@ -1,0 +1,91 @@
+"""Fixtures for end-to-end tests: a seeded database, a live service, and the run command.
+
+Everything runs as real processes on 127.0.0.1; Locust only ever runs in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import psutil
+import pytest
+
+from scenarios.processes import ChildProcess, start_service
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database seeded once per session (the service seeds a missing file at start-up)."""
+    path = tmp_path_factory.mktemp("db") / "market.db"
+    service, _url = start_service(path.with_suffix(".log"), env=service_env(path))
+    service.stop()
+    assert path.is_file()
+    return path
+
+
+def service_env(db: Path, **settings: str) -> dict[str, str]:
+    """This environment with the service pointed at ``db`` plus MARKET_API_* ``settings``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MARKET_API_")}
+    env["MARKET_API_DB"] = str(db)
+    env.update({f"MARKET_API_{k.upper()}": v for k, v in settings.items()})
+    return env
+
+
+@pytest.fixture
+def live_service(seeded_db: Path, tmp_path: Path) -> Iterator[str]:
+    """A real uvicorn on a free loopback port, stopped after the test."""
+    service, url = start_service(tmp_path / "service.log", env=service_env(seeded_db))
+    yield url
+    service.stop()
+
+
+@dataclass
+class RunResult:
+    returncode: int
+    stdout: str
+    stderr: str
+    run_dir: Path | None
+
+    def json(self, name: str) -> dict:
+        assert self.run_dir is not None, self.stderr
+        return orjson.loads((self.run_dir / name).read_bytes())
+
+
+def run_scenario(
+    args: list[str], out: Path, env: dict[str, str], timeout: float = 180
+) -> RunResult:
+    """``python -m scenarios run ARGS --out OUT``, from the repository root."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "scenarios", "run", *args, "--out", str(out)],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+    runs = sorted(p for p in out.iterdir() if p.is_dir()) if out.is_dir() else []
+    return RunResult(
+        completed.returncode, completed.stdout, completed.stderr, runs[-1] if runs else None
+    )
+
+
+def start_scenario(args: list[str], out: Path, env: dict[str, str]) -> ChildProcess:
+    """The run command in the background (its own session, like a terminal job)."""
+    argv = [sys.executable, "-m", "scenarios", "run", *args, "--out", str(out)]
+    out.mkdir(parents=True, exist_ok=True)
+    return ChildProcess(argv, out / "runner.log", {**env, "PYTHONUNBUFFERED": "1"})
+
+
+def descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def alive(processes: list[psutil.Process]) -> list[psutil.Process]:
+    return [p for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
