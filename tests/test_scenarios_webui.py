@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from scenarios.processes import ChildProcess, free_port
-from tests.e2e_helpers import REPO_ROOT, alive, descendants, seeded_db, service_env  # noqa: F401
+from tests.e2e_helpers import REPO_ROOT, alive, descendants, service_env
 
 pytestmark = pytest.mark.e2e
 
@@ -29,8 +29,8 @@ def wait_for(predicate, timeout: float = 60.0, every: float = 0.2):
 def test_make_ui_serves_the_class_picker_and_the_verdict_tab(seeded_db, tmp_path):
     port = free_port()
     env = {**service_env(seeded_db), "PYTHONUNBUFFERED": "1"}
-    ui = ChildProcess(["make", "-C", str(REPO_ROOT), "--no-print-directory", "ui", f"WEB_PORT={port}"],
-                      tmp_path / "ui.log", env)  # fmt: skip
+    argv = ["make", "-C", str(REPO_ROOT), "--no-print-directory", "ui", f"WEB_PORT={port}"]
+    ui = ChildProcess(argv, tmp_path / "ui.log", env)
     base = f"http://127.0.0.1:{port}"
     try:
         service_url = wait_for(
