@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from scenarios.catalog import SCENARIOS, parse_think_time
-from scenarios.runner import Run, RunError, RunOptions, say
+from scenarios.runner import Interrupted, Run, RunError, RunOptions, say
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -125,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
             thresholds=args.thresholds,
         )
         return Run(options).execute()
+    except Interrupted:
+        say("error: interrupted")
+        return 2
     except RunError as exc:
         say(f"error: {exc}")
         return 2

@@ -89,17 +89,25 @@ def start_service(
         env,
     )
     url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(service, url, timeout_s)
+    except BaseException:  # including an interruption: never leave the child behind
+        service.stop()
+        raise
+    return service, url
+
+
+def _wait_until_healthy(service: ChildProcess, url: str, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if service.exit_code is not None:
             raise ServiceError(
                 f"the service exited with code {service.exit_code} at start-up "
-                f"({_last_line(log_path)})"
+                f"({_last_line(service.log_path)})"
             )
         if reachable(url, timeout_s=1.0):
-            return service, url
+            return
         time.sleep(0.1)
-    service.stop()
     raise ServiceError(f"the service did not answer /health within {timeout_s:.0f} s")
 
 

@@ -124,6 +124,11 @@ class Run:
         self.sampler: Sampler | None = None
 
     def execute(self) -> int:
+        """Run under SIGINT/SIGTERM handling: an interruption still stops and reports."""
+        with signals_as(raise_interrupted):
+            return self._execute()
+
+    def _execute(self) -> int:
         options = self.options
         if options.host is not None and not reachable(options.host):
             raise RunError(f"cannot reach {options.host}/health: is the service running?")
@@ -140,8 +145,7 @@ class Run:
         )
         failure: str | None = None
         try:
-            with signals_as(raise_interrupted):
-                self._start_and_supervise()
+            self._start_and_supervise()
         except Interrupted as exc:
             self._mark_partial(f"interrupted by {exc} before the run ended")
         except ServiceError as exc:
@@ -152,8 +156,9 @@ class Run:
                 self._shutdown()
                 self.record.ended = time.time()
                 self.record.write(self.run_dir)
-        if failure is not None and not (self.run_dir / "locust_stats.csv").exists():
-            raise RunError(f"{failure}; nothing to report (see {self.run_dir})")
+        if not (self.run_dir / "locust_stats.csv").exists():
+            reason = failure or self.record.partial_reason or "Locust wrote no statistics"
+            raise RunError(f"{reason}; nothing to report (see {self.run_dir})")
         return self._report()
 
     def _mark_partial(self, reason: str) -> None:
@@ -221,8 +226,7 @@ class Run:
     def _report(self) -> int:
         try:
             thresholds = resolve_thresholds(self.options.thresholds)
-            with signals_as(raise_interrupted):
-                result = build_report(self.run_dir, thresholds, self.options.fail_on)
+            result = build_report(self.run_dir, thresholds, self.options.fail_on)
         except ReportInputError as exc:
             raise RunError(f"cannot build the report: {exc}") from None
         except Interrupted:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
+import pandas as pd
 import psutil
 import pytest
 
@@ -78,6 +79,11 @@ def start_scenario(args: list[str], out: Path, env: dict[str, str]) -> ChildProc
     argv = [sys.executable, "-m", "scenarios", "run", *args, "--out", str(out)]
     out.mkdir(parents=True, exist_ok=True)
     return ChildProcess(argv, out / "runner.log", {**env, "PYTHONUNBUFFERED": "1"})
+
+
+def requests_log(run_dir: Path) -> pd.DataFrame:
+    """Every per-request log of a run (one per distributed worker), concatenated."""
+    return pd.concat(pd.read_csv(p) for p in sorted(run_dir.glob("requests*.csv")))
 
 
 def descendants(pid: int) -> list[psutil.Process]:

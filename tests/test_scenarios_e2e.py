@@ -9,7 +9,14 @@ import pandas as pd
 import pytest
 import requests
 
-from tests.e2e_helpers import alive, descendants, run_scenario, service_env, start_scenario
+from tests.e2e_helpers import (
+    alive,
+    descendants,
+    requests_log,
+    run_scenario,
+    service_env,
+    start_scenario,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -18,10 +25,6 @@ RUN_FILES = {
     "locust_exceptions.csv", "locust.html", "requests.csv", "server_history.csv", "run.json",
     "report.json", "report.html", "junit.xml", "summary.md",
 }  # fmt: skip
-
-
-def requests_log(run_dir) -> pd.DataFrame:
-    return pd.concat(pd.read_csv(p) for p in sorted(run_dir.glob("requests*.csv")))
 
 
 def test_spike_gives_a_complete_run_with_three_phases(seeded_db, tmp_path):
