@@ -29,7 +29,7 @@ _FLAG_WORDS = {"1": True, "0": False, "true": True, "false": False, "1.0": True,
 
 @dataclass(frozen=True)
 class Column:
-    """One expected column: its type, whether the file must have it and whether cells may be empty."""
+    """One expected column: its type, whether it must exist and whether cells may be empty."""
 
     name: str
     kind: Kind
@@ -56,8 +56,10 @@ def read_checked_csv(
     data = _read_bytes(path)
     if not data.strip():
         raise ReportInputError(f"{path}: empty file (expected a {what} CSV with a header row)")
-    if _looks_binary(data):
+    if b"\x00" in data[:_SNIFF_BYTES]:
         raise ReportInputError(f"{path}: binary data, not a {what} CSV")
+    if not _is_utf8(data[:_SNIFF_BYTES]):
+        raise ReportInputError(f"{path}: not UTF-8 text, not a {what} CSV")
     data, truncated = _drop_cut_last_line(data)
     header = _header(path, data, what)
     missing = [c.name for c in columns if c.required and c.name not in header]
@@ -67,7 +69,8 @@ def read_checked_csv(
             f"{path}: not a {what} CSV: missing column(s) {', '.join(missing)} (found: {found})"
         )
     present = [c for c in columns if c.name in header]
-    frame = _parse(path, data, [c.name for c in present], what)
+    text = [c.name for c in present if c.kind == "str"]
+    frame = _parse(path, data, [c.name for c in present], text, what)
     if frame.empty and not allow_no_rows:
         raise ReportInputError(f"{path}: header only, no data rows in this {what} CSV")
     for column in present:
@@ -86,16 +89,13 @@ def _read_bytes(path: Path) -> bytes:
         raise ReportInputError(f"{path}: cannot read ({exc.strerror})") from None
 
 
-def _looks_binary(data: bytes) -> bool:
-    head = data[:_SNIFF_BYTES]
-    if b"\x00" in head:
-        return True
+def _is_utf8(head: bytes) -> bool:
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
-        # A multi-byte character cut by the sniffing window is not a sign of binary data.
-        return exc.start < len(head) - 4
-    return False
+        # A multi-byte character cut by the sniffing window is not a sign of another encoding.
+        return exc.start >= len(head) - 4
+    return True
 
 
 def _drop_cut_last_line(data: bytes) -> tuple[bytes, bool]:
@@ -117,11 +117,12 @@ def _header(path: Path, data: bytes, what: str) -> list[str]:
     return [name.strip() for name in names]
 
 
-def _parse(path: Path, data: bytes, usecols: list[str], what: str) -> pd.DataFrame:
+def _parse(path: Path, data: bytes, usecols: list[str], text: list[str], what: str) -> pd.DataFrame:
     try:
         frame = pd.read_csv(
             io.BytesIO(data),
-            usecols=lambda name: name.strip().lstrip("\ufeff") in usecols,
+            dtype=dict.fromkeys(text, str),
+            index_col=False,
             encoding="utf-8",
             encoding_errors="strict",
             skipinitialspace=True,
@@ -135,7 +136,7 @@ def _parse(path: Path, data: bytes, usecols: list[str], what: str) -> pd.DataFra
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise ReportInputError(f"{path}: malformed {what} CSV ({detail})") from None
     frame.columns = [str(name).strip().lstrip("\ufeff") for name in frame.columns]
-    return frame
+    return frame.loc[:, ~frame.columns.duplicated()][usecols]
 
 
 def _typed(path: Path, series: pd.Series, column: Column) -> pd.Series:
@@ -179,8 +180,10 @@ def _flags(path: Path, series: pd.Series, column: Column) -> pd.Series:
     if pd.api.types.is_bool_dtype(series):
         return series.astype(bool)
     if pd.api.types.is_numeric_dtype(series):
-        mapped = series.map({1: True, 0: False}) if series.dtype.kind != "f" else series.map(
-            {1.0: True, 0.0: False}
+        mapped = (
+            series.map({1: True, 0: False})
+            if series.dtype.kind != "f"
+            else series.map({1.0: True, 0.0: False})
         )
     else:
         mapped = series.astype(str).str.strip().str.lower().map(_FLAG_WORDS)
@@ -200,6 +203,4 @@ def _no_empty(path: Path, column: Column, empty: np.ndarray) -> None:
 def _fail_at(path: Path, column: Column, series: pd.Series, mask: np.ndarray, why: str) -> None:
     row = int(np.argmax(mask))
     value = str(series.iloc[row])[:40]
-    raise ReportInputError(
-        f"{path}: column {column.name!r}: {value!r} on line {row + 2} {why}"
-    )
+    raise ReportInputError(f"{path}: column {column.name!r}: {value!r} on line {row + 2} {why}")

@@ -70,8 +70,14 @@ SERVER_COLUMNS = (
     *(
         Column(name, "float", required=False, empty_ok=True)
         for name in (
-            "cache_hit_rate_pct", "cache_size", "cache_hits", "cache_misses",
-            "queries_total", "queries_failed", "p95_ms", "error_rate_pct",
+            "cache_hit_rate_pct",
+            "cache_size",
+            "cache_hits",
+            "cache_misses",
+            "queries_total",
+            "queries_failed",
+            "p95_ms",
+            "error_rate_pct",
         )
     ),
 )
@@ -121,7 +127,9 @@ def load_run(run_dir: str | Path) -> RunData:
         raise ReportInputError(f"{run_dir}: not a directory")
     truncated: list[str] = []
 
-    def optional(name: str, columns: tuple[Column, ...], what: str, **kw: Any) -> pd.DataFrame | None:
+    def optional(
+        name: str, columns: tuple[Column, ...], what: str, **kw: Any
+    ) -> pd.DataFrame | None:
         path = run_dir / name
         if not path.exists():
             return None
@@ -141,6 +149,10 @@ def load_run(run_dir: str | Path) -> RunData:
                 f"{run_dir / 'locust_stats_history.csv'}: file not found "
                 "(needed when there is no requests.csv)"
             )
+    if history is not None and not (history["Name"] == "Aggregated").any():
+        raise ReportInputError(
+            f"{run_dir / 'locust_stats_history.csv'}: no Aggregated rows, not Locust's history"
+        )
     meta, problem = _read_run_json(run_dir / "run.json")
     return RunData(
         run_dir=run_dir,
@@ -150,7 +162,9 @@ def load_run(run_dir: str | Path) -> RunData:
         request_files=[p.name for p in request_paths],
         stats=stats,
         history=history,
-        failures=optional("locust_failures.csv", FAILURE_COLUMNS, "Locust failures", allow_no_rows=True),
+        failures=optional(
+            "locust_failures.csv", FAILURE_COLUMNS, "Locust failures", allow_no_rows=True
+        ),
         exceptions=optional(
             "locust_exceptions.csv", EXCEPTION_COLUMNS, "Locust exceptions", allow_no_rows=True
         ),
@@ -175,13 +189,19 @@ def _request_paths(run_dir: Path) -> list[Path]:
 
 def _read_requests(paths: list[Path], truncated: list[str]) -> pd.DataFrame:
     """All workers' logs as one frame sorted by send time (the recovery search relies on it)."""
-    frames = [
-        _keep(
-            read_checked_csv(path, REQUEST_COLUMNS, what="request log", allow_no_rows=len(paths) > 1),
-            truncated,
+    frames = []
+    for path in paths:
+        table = read_checked_csv(
+            path, REQUEST_COLUMNS, what="request log", allow_no_rows=len(paths) > 1
         )
-        for path in paths
-    ]
+        stamps = table.frame["timestamp"].to_numpy()
+        odd = (stamps < 1e9) | (stamps > 1e10)
+        if odd.any():
+            row = int(odd.argmax())
+            raise ReportInputError(
+                f"{path}: timestamp {float(stamps[row])!r} on line {row + 2} is not epoch seconds"
+            )
+        frames.append(_keep(table, truncated))
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if frame.empty:
         names = ", ".join(p.name for p in paths)

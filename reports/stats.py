@@ -57,8 +57,12 @@ def group_stats(
         avg = np.where(requests > 0, total_ms / requests, np.nan)
     q = grouped_quantiles(codes, response_ms, n_groups, tuple(QUANTILES.values()))
     frame = pd.DataFrame(
-        {"requests": requests, "failures": failures.astype(np.int64), "error_rate_pct": error_rate,
-         "avg_ms": avg},
+        {
+            "requests": requests,
+            "failures": failures.astype(np.int64),
+            "error_rate_pct": error_rate,
+            "avg_ms": avg,
+        },
     )
     for j, column in enumerate(QUANTILES):
         frame[column] = q[:, j]

@@ -1,0 +1,182 @@
+"""Warnings that make a run's trustworthiness visible next to its figures.
+
+Each is ``{"code", "message"}``: the code is stable for tools and tests, the message is for
+people and names what to do or how much to trust.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reports.analysis import Analysis
+from reports.recovery import CONSECUTIVE, WINDOW_S, Recovery
+from reports.rundir import RunData
+
+MIN_P99_SAMPLES = 100
+MIN_PHASE_S = 10.0
+FALLBACK_NOTE = (
+    "no request log (requests.csv): counts and percentiles come from Locust's own CSVs. "
+    "Its percentiles are rounded (147 ms is stored as 150, 3,432 as 3,400), its history "
+    "percentiles cover a sliding ~10 s window, and its totals can be up to a second stale "
+    "because Locust does not rewrite its CSVs at shutdown"
+)
+
+
+def warning(code: str, message: str) -> dict[str, str]:
+    return {"code": code, "message": message}
+
+
+def collect(
+    run: RunData,
+    analysis: Analysis,
+    phases_note: str | None,
+    recovery: Recovery | None,
+    spike_measured: bool,
+) -> list[dict[str, str]]:
+    """Every warning that applies to this run, most important first."""
+    found: list[dict[str, str]] = []
+    if run.partial:
+        found.append(warning("partial", f"partial run: {partial_reason(run)}"))
+    if analysis.source != "request log":
+        found.append(warning("fallback", FALLBACK_NOTE))
+    if phases_note:
+        found.append(warning("no_run_json", phases_note))
+    failures = int(analysis.totals.get("failures", 0) or 0)
+    if failures:
+        requests = int(analysis.totals.get("requests", 0) or 0)
+        top = "; ".join(
+            f"{e['endpoint']}: {e['message']} (x{e['count']})" for e in analysis.top_errors[:3]
+        )
+        rate = failures / requests * 100 if requests else 0.0
+        found.append(
+            warning(
+                "failures",
+                f"{failures:,} of {requests:,} requests failed ({rate:.2f} %)"
+                + (f"; top errors: {top}" if top else ""),
+            )
+        )
+    found.extend(_user_code_exceptions(run))
+    if run.cpu_warning:
+        found.append(
+            warning(
+                "load_generator_cpu",
+                "the load generator's CPU was above 90 % (locust.log): it may have limited the "
+                "throughput and inflated the response times; run with more --processes",
+            )
+        )
+    short = [p for p in analysis.phases if p.duration < MIN_PHASE_S]
+    if short:
+        listed = ", ".join(f"{p.name} ({p.duration:.1f} s)" for p in short)
+        found.append(
+            warning(
+                "short_phase",
+                f"phase(s) shorter than {MIN_PHASE_S:.0f} s: {listed}: their percentiles rest "
+                "on few seconds of load",
+            )
+        )
+    few = _few_samples(analysis)
+    if few:
+        found.append(few)
+    if analysis.outside_phases:
+        found.append(
+            warning(
+                "outside_phases",
+                f"{analysis.outside_phases:,} requests were sent outside every phase: they count "
+                "in the endpoint totals but in no phase",
+            )
+        )
+    for i, phase in enumerate(analysis.phases):
+        if i < len(analysis.phase_table) and analysis.phase_table["requests"].iloc[i] == 0:
+            found.append(warning("empty_phase", f"phase {phase.name} has no requests"))
+    found.extend(_recovery_notes(analysis, recovery, spike_measured))
+    return found
+
+
+def partial_reason(run: RunData) -> str:
+    reasons = []
+    reason = run.meta.get("partial_reason")
+    if run.meta.get("partial"):
+        reasons.append(str(reason) if reason else "the run was interrupted")
+    for name in run.truncated_files:
+        reasons.append(f"{name}: the last line was cut off (a killed writer) and was dropped")
+    return "; ".join(reasons)
+
+
+def _few_samples(analysis: Analysis) -> dict[str, str] | None:
+    thin = [
+        f"{name} ({int(n)})"
+        for name, n in analysis.endpoints["requests"].items()
+        if n < MIN_P99_SAMPLES
+    ]
+    thin += [
+        f"phase {p.name} ({int(n)})"
+        for p, n in zip(analysis.phases, analysis.phase_table.get("requests", []), strict=False)
+        if 0 < n < MIN_P99_SAMPLES
+    ]
+    pairs = sum(
+        int(((block["requests"] > 0) & (block["requests"] < MIN_P99_SAMPLES)).sum())
+        for block in analysis.phase_endpoints
+        if not block.empty
+    )
+    if not thin and not pairs:
+        return None
+    parts = ", ".join(thin) if thin else ""
+    if pairs:
+        parts += ("; and " if parts else "") + f"{pairs} endpoint(s) within a phase"
+    return warning(
+        "few_samples",
+        f"fewer than {MIN_P99_SAMPLES} samples behind a p99: {parts}: such a p99 is close to "
+        "the maximum, treat it as indicative",
+    )
+
+
+def _user_code_exceptions(run: RunData) -> list[dict[str, str]]:
+    if run.exceptions is None or run.exceptions.empty:
+        return []
+    count = int(run.exceptions["Count"].sum())
+    first = str(run.exceptions["Message"].iloc[0])[:200]
+    return [
+        warning(
+            "user_exceptions",
+            f"the test's own code raised {count:,} exception(s) (locust_exceptions.csv), "
+            f"e.g. {first}",
+        )
+    ]
+
+
+def _recovery_notes(
+    analysis: Analysis, recovery: Recovery | None, spike_measured: bool
+) -> list[dict[str, Any]]:
+    if not spike_measured:
+        return []
+    if recovery is None:
+        return [
+            warning(
+                "recovery_unmeasured",
+                "the normal phase has no usable p95: degradation and recovery cannot be measured",
+            )
+        ]
+    notes = []
+    if analysis.source != "request log":
+        notes.append(
+            warning(
+                "recovery_lag",
+                "recovery is read from Locust's ~10 s windowed p95: it can be up to ~10 s late",
+            )
+        )
+    if recovery.seconds is None:
+        if not recovery.samples:
+            notes.append(
+                warning(
+                    "recovery_no_data", "no request was sent after the spike: recovery is unknown"
+                )
+            )
+        elif recovery.searched_s < WINDOW_S + CONSECUTIVE - 1:
+            notes.append(
+                warning(
+                    "recovery_short",
+                    f"only {recovery.searched_s:.1f} s of data after the spike: too short to see "
+                    f"{CONSECUTIVE} consecutive healthy samples",
+                )
+            )
+    return notes

@@ -1,0 +1,73 @@
+"""report.html: one self-contained page (CSS inline, charts as base64 PNGs) from a template."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from reports.explain import reasons
+
+TEMPLATES = Path(__file__).with_name("templates")
+CHART_ALT = {
+    "latency.png": "Response time p50/p95/p99 over the run, phases shaded, p95 limits dashed",
+    "throughput.png": "Throughput (requests/s) and users over the run",
+    "errors.png": "Failures per second and error rate over the run",
+    "endpoints.png": "p95 per endpoint coloured by verdict",
+    "recovery.png": "Recovery after the spike: p95 per 3 s window against the normal p95 + 10 %",
+    "server.png": "Server-side p95 and cache hit rate against the client p95",
+}
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = _num
+    env.filters["thousands"] = _thousands
+    return env
+
+
+def render_report(report: dict[str, Any], charts: dict[str, bytes]) -> str:
+    """The HTML page for ``report`` with ``charts`` (file name -> PNG bytes) embedded."""
+    started = report["run"].get("started")
+    return (
+        environment()
+        .get_template("report.html.j2")
+        .render(
+            r=report,
+            reasons=reasons(report),
+            started=_utc(started),
+            charts=[
+                {
+                    "name": name,
+                    "alt": CHART_ALT.get(name, name),
+                    "data": base64.b64encode(data).decode("ascii"),
+                }
+                for name, data in charts.items()
+            ],
+        )
+    )
+
+
+def _num(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    return f"{float(value):,.{digits}f}"
+
+
+def _thousands(value: Any) -> str:
+    return "–" if value is None else f"{int(value):,}"
+
+
+def _utc(epoch: Any) -> str | None:
+    if not isinstance(epoch, int | float):
+        return None
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -1,0 +1,182 @@
+"""The server's side of the latency: its own time and cache hit rate per phase.
+
+Exact per-request data wins: the ``server_ms`` column (the response's ``Server-Timing app;dur``)
+and the ``x_cache`` column of the request log. Without them the per-second
+``server_history.csv`` is used: cache counters' differences over the phase, and its rolling
+DB-query p95. Client p95 minus server p95 estimates the time that is not the server's own work
+(queueing, network, the load generator itself).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reports.analysis import Analysis
+from reports.phases import Phase, assign
+from reports.stats import grouped_quantiles
+
+SOURCE_TIMING = "Server-Timing app;dur of each request (requests.csv server_ms)"
+SOURCE_HISTORY_P95 = "server_history.csv p95_ms (the server's rolling DB-query p95, median)"
+SOURCE_XCACHE = "X-Cache of each request (requests.csv x_cache)"
+SOURCE_COUNTERS = "server_history.csv cache_hits/cache_misses differences"
+SOURCE_HIT_RATE = "server_history.csv cache_hit_rate_pct (mean)"
+
+
+@dataclass
+class ServerSide:
+    """``summary`` goes into report.json; the series feed the server-vs-client chart."""
+
+    summary: dict[str, Any]
+    timing: pd.DataFrame | None  # per chart bucket (index: seconds from t0): server_p95_ms
+    # and/or cache_hit_rate_pct from the request log
+    history: pd.DataFrame | None  # server_history.csv, index: seconds from t0
+
+
+def server_side(
+    analysis: Analysis, requests: pd.DataFrame | None, history: pd.DataFrame | None
+) -> ServerSide | None:
+    """None when the run holds no server-side data at all."""
+    phases = analysis.phases
+    ts = requests["timestamp"].to_numpy(dtype=float) if requests is not None else None
+    server_ms = _column(requests, "server_ms")
+    has_timing = server_ms is not None and bool(np.isfinite(server_ms).any())
+    x_cache = (
+        requests["x_cache"].str.upper() if requests is not None and "x_cache" in requests else None
+    )
+    has_xcache = x_cache is not None and bool(x_cache.isin(["HIT", "MISS"]).any())
+    hist = history.sort_values("timestamp", kind="stable") if history is not None else None
+    has_hist_p95 = hist is not None and "p95_ms" in hist and hist["p95_ms"].notna().any()
+    has_counters = hist is not None and {"cache_hits", "cache_misses"} <= set(hist.columns)
+    has_rate = hist is not None and "cache_hit_rate_pct" in hist
+    if not (has_timing or has_xcache or hist is not None):
+        return None
+
+    n = len(phases)
+    server_p95 = [math.nan] * n
+    hit_rate = [math.nan] * n
+    overall_p95 = overall_hit = math.nan
+    p95_source = hit_source = None
+    if has_timing:
+        assert ts is not None and server_ms is not None
+        p95_source = SOURCE_TIMING
+        ok = np.isfinite(server_ms)
+        phase_of = assign(ts, phases)
+        sel = ok & (phase_of >= 0)
+        server_p95 = list(grouped_quantiles(phase_of[sel], server_ms[sel], n, (0.95,))[:, 0])
+        overall_p95 = float(np.percentile(server_ms[ok], 95))
+    elif has_hist_p95:
+        assert hist is not None
+        p95_source = SOURCE_HISTORY_P95
+        server_p95 = [_in_phase(hist, "p95_ms", p).median() for p in phases]
+        overall_p95 = float(hist["p95_ms"].median())
+    if has_xcache:
+        assert ts is not None and x_cache is not None
+        hit_source = SOURCE_XCACHE
+        hits = (x_cache == "HIT").to_numpy()
+        known = hits | (x_cache == "MISS").to_numpy()
+        phase_of = assign(ts, phases)
+        sel = known & (phase_of >= 0)
+        hit_n = np.bincount(phase_of[sel], weights=hits[sel], minlength=n)
+        all_n = np.bincount(phase_of[sel], minlength=n)
+        hit_rate = [h / a * 100 if a else math.nan for h, a in zip(hit_n, all_n, strict=True)]
+        overall_hit = float(hits.sum() / known.sum() * 100)
+    elif has_counters:
+        assert hist is not None
+        hit_source = SOURCE_COUNTERS
+        hit_rate = [_counter_rate(hist, p.start, p.end) for p in phases]
+        overall_hit = _counter_rate(hist, -math.inf, math.inf)
+    elif has_rate:
+        assert hist is not None
+        hit_source = SOURCE_HIT_RATE
+        hit_rate = [_in_phase(hist, "cache_hit_rate_pct", p).mean() for p in phases]
+        overall_hit = float(hist["cache_hit_rate_pct"].mean())
+
+    rows = []
+    for i, phase in enumerate(phases):
+        client = float(analysis.phase_table["p95_ms"].iloc[i]) if n else math.nan
+        server = float(server_p95[i])
+        rows.append(
+            {
+                "name": phase.name,
+                "client_p95_ms": client,
+                "server_p95_ms": server,
+                "non_server_ms": client - server,
+                "cache_hit_rate_pct": float(hit_rate[i]),
+            }
+        )
+    summary = {
+        "cache_hit_rate_pct": overall_hit,
+        "client_p95_ms": float(analysis.totals.get("p95_ms", math.nan)),
+        "server_p95_ms": overall_p95,
+        "phases": rows,
+        "source": {"server_p95": p95_source, "cache_hit_rate": hit_source},
+    }
+    timing = _per_bucket(
+        analysis, ts, server_ms if has_timing else None, x_cache if has_xcache else None
+    )
+    history_view = None
+    if hist is not None:
+        history_view = hist.set_index(hist["timestamp"] - analysis.t0)
+        if has_counters and not has_rate:
+            d_hits = history_view["cache_hits"].diff()
+            d_all = d_hits + history_view["cache_misses"].diff()
+            history_view = history_view.assign(cache_hit_rate_pct=d_hits / d_all * 100)
+    return ServerSide(summary, timing, history_view)
+
+
+def _per_bucket(
+    analysis: Analysis,
+    ts: np.ndarray | None,
+    server_ms: np.ndarray | None,
+    x_cache: pd.Series | None,
+) -> pd.DataFrame | None:
+    """Exact server p95 and X-Cache hit rate per chart bucket, from the request log."""
+    if ts is None or (server_ms is None and x_cache is None):
+        return None
+    buckets = np.floor((ts - analysis.t0) / analysis.bucket_s).astype(np.int64)
+    low = int(buckets.min())
+    buckets -= low
+    n = int(buckets.max()) + 1
+    frame = pd.DataFrame(index=(np.arange(n) + low) * analysis.bucket_s)
+    if server_ms is not None:
+        ok = np.isfinite(server_ms)
+        frame["server_p95_ms"] = grouped_quantiles(buckets[ok], server_ms[ok], n, (0.95,))[:, 0]
+    if x_cache is not None:
+        hits = (x_cache == "HIT").to_numpy()
+        known = hits | (x_cache == "MISS").to_numpy()
+        hit_n = np.bincount(buckets[known], weights=hits[known], minlength=n)
+        all_n = np.bincount(buckets[known], minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frame["cache_hit_rate_pct"] = np.where(all_n > 0, hit_n / all_n * 100, np.nan)
+    return frame
+
+
+def _column(frame: pd.DataFrame | None, name: str) -> np.ndarray | None:
+    if frame is None or name not in frame:
+        return None
+    return frame[name].to_numpy(dtype=float)
+
+
+def _in_phase(hist: pd.DataFrame, column: str, phase: Phase) -> pd.Series:
+    t = hist["timestamp"]
+    return hist.loc[(t >= phase.start) & (t <= phase.end), column]
+
+
+def _counter_rate(hist: pd.DataFrame, start: float, end: float) -> float:
+    """Hit rate from the cumulative counters' growth between the samples bounding the span."""
+    t = hist["timestamp"].to_numpy(dtype=float)
+    inside = np.flatnonzero((t >= start) & (t <= end))
+    if len(inside) == 0:
+        return math.nan
+    before = np.searchsorted(t, start, side="right") - 1
+    first = before if before >= 0 else inside[0]
+    last = inside[-1]
+    hits = hist["cache_hits"].iloc[last] - hist["cache_hits"].iloc[first]
+    misses = hist["cache_misses"].iloc[last] - hist["cache_misses"].iloc[first]
+    total = hits + misses
+    return float(hits / total * 100) if total > 0 else math.nan
