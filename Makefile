@@ -40,6 +40,12 @@ serve: $(STAMP)
 spike baseline historical sustained: $(STAMP)
 	$(PY) -m scenarios run $@ $(RUN_FLAGS)
 
+soak: $(STAMP)
+	$(PY) -m scenarios run sustained --duration 600 $(RUN_FLAGS)
+
+fuzz: $(STAMP)
+	$(PY) tools/fuzz_api.py
+
 ui: $(STAMP)
 	$(PY) -m scenarios ui --web-port $(WEB_PORT) $(if $(HOST),--host $(HOST))
 
