@@ -281,6 +281,59 @@ def _filled_monitor(samples: int) -> PerformanceMonitor:
     return monitor
 
 
+#: Documented bounds (QueryCache and PerformanceMonitor docstrings): bookkeeping per cache
+#: entry, and per monitor aggregate (one per minute and query type) beyond its buckets.
+CACHE_ENTRY_BOUND = 400
+AGGREGATE_BOUND = 400
+BUCKET_BYTES = 12
+
+
+def churn_rows(operations: int = 10_000_000) -> list[dict]:
+    """10M cache operations over 10x more keys than max_size, and 10M monitor records."""
+    max_size, keys = 10_000, 100_000
+    value = b"v" * 100
+
+    def cache_churn() -> QueryCache:
+        cache = QueryCache(max_size=max_size)
+        get, put = cache.get_sync, cache.set_sync
+        done, x = 0, 12345
+        while done < operations:
+            x = (x * 1103515245 + 12345) & 0x7FFFFFFF  # a cheap deterministic key stream
+            done += 1
+            if get("historical_data", key=x % keys) is None:
+                put("historical_data", value, key=x % keys)
+                done += 1
+        return cache
+
+    cache_bytes, cache = allocated_bytes(cache_churn)
+    cache_bound = max_size * CACHE_ENTRY_BOUND + len(value)
+
+    clock = [0.0]
+    types = TYPES
+
+    def monitor_churn() -> PerformanceMonitor:
+        monitor = PerformanceMonitor(max_samples=10_000, timer=lambda: clock[0])
+        record = monitor.record
+        for i in range(operations):
+            record(types[i % 5], float(i % 500) + 0.5, i % 100 != 0)
+            clock[0] += 0.001  # 10M records over 10,000 s: 167 minutes inside the 24 h window
+        return monitor
+
+    monitor_bytes, monitor = allocated_bytes(monitor_churn)
+    aggregates = [a for by_type in monitor._minutes.values() for a in by_type.values()]
+    monitor_bound = int(1.25 * 10_000 * 16 * 1.1) + sum(
+        AGGREGATE_BOUND + BUCKET_BYTES * a.buckets.size for a in aggregates
+    )
+    return [
+        row("cache memory after 10M ops, 10x keys over max_size 10k", cache_bytes / 1e6, "MB",
+            f"<= {cache_bound / 1e6:.1f}", cache_bytes <= cache_bound, size=len(cache),
+            evictions=cache.stats()["evictions"]),
+        row("monitor memory after 10M records (167 min window)", monitor_bytes / 1e6, "MB",
+            f"<= {monitor_bound / 1e6:.1f}", monitor_bytes <= monitor_bound,
+            aggregates=len(aggregates)),
+    ]  # fmt: skip
+
+
 def run() -> list[dict]:
     return [
         *cache_hit_rows(),
@@ -290,6 +343,7 @@ def run() -> list[dict]:
         invalidate_row(),
         monitor_record_row(),
         *monitor_summary_rows(),
+        *churn_rows(),
     ]
 
 

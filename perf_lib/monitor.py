@@ -86,6 +86,10 @@ class PerformanceMonitor:
     ``timer`` (default ``time.monotonic``) is the clock for the window and for ``timer()``
     blocks, so tests move time instead of sleeping. Metadata passed to ``record_query`` is
     accepted for call-site compatibility and discarded: it is never stored.
+
+    Memory: the buffer holds at most 1.25 x ``max_samples`` samples of 16 bytes; beyond it,
+    one aggregate per minute of the window and query type, each under 400 bytes plus 12
+    bytes per occupied histogram bucket (at most ~4,000 buckets span 1 us to 1 h).
     """
 
     def __init__(
