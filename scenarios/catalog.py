@@ -13,6 +13,9 @@ from scenarios.schedule import Schedule, constant_schedule, spike_schedule
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: The shape's log of phase changes, in the run directory (turned into run.json's phases).
 PHASE_LOG = "phases.jsonl"
+#: Basic-auth credentials for the target ("user:password"), passed to Locust out of band so
+#: that no file of the run (Locust's HTML report included) ever shows them.
+BASIC_AUTH_ENV = "LOADKIT_BASIC_AUTH"
 
 #: Think time (seconds, min..max) between a user's requests, per scenario. Normal spike load
 #: sits well under the embedded service's capacity and the 5x spike goes past it, so the

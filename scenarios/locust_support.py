@@ -6,6 +6,7 @@ Imported only by Locust processes (it imports locust, which patches the process 
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
 from pathlib import Path
@@ -15,7 +16,13 @@ from locust import FastHttpUser, LoadTestShape, events
 from locust.exception import StopUser
 
 import scenarios.request_log  # noqa: F401  (registers the per-request log)
-from scenarios.catalog import DEFAULT_WAIT, PHASE_LOG, SCENARIOS, parse_think_time
+from scenarios.catalog import (
+    BASIC_AUTH_ENV,
+    DEFAULT_WAIT,
+    PHASE_LOG,
+    SCENARIOS,
+    parse_think_time,
+)
 from scenarios.checks import Check
 from scenarios.schedule import Phase, Schedule
 
@@ -74,6 +81,8 @@ class MarketUser(FastHttpUser):
         shape = self.environment.shape_class
         scenario = getattr(shape, "scenario", None) or self.scenario
         self.think = parse_think_time(text) if text else DEFAULT_WAIT[scenario]
+        user, _, password = os.environ.get(BASIC_AUTH_ENV, "").partition(":")
+        self.basic_auth = (user, password) if user or password else None
 
     def wait_time(self) -> float:
         low, high = self.think
@@ -81,7 +90,9 @@ class MarketUser(FastHttpUser):
 
     def checked_get(self, name: str, check: Check, params: dict[str, str] | None = None) -> bytes:
         """GET the route ``name``, recording a failure with the check's message if invalid."""
-        with self.client.get(name, params=params, name=name, catch_response=True) as response:
+        with self.client.get(
+            name, params=params, name=name, catch_response=True, auth=self.basic_auth
+        ) as response:
             body = response.content or b""
             error = check(response.status_code or 0, body)
             if error:

@@ -13,21 +13,30 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from scenarios.catalog import PHASE_LOG
 
 
-def strip_credentials(url: str) -> str:
-    """``url`` without ``user:password@``: run directories must hold no secrets."""
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``url`` without ``user:password@``, and the credentials (unquoted) if it had any.
+
+    Run directories must hold no secrets, so only the clean URL is ever written down; the
+    credentials travel to the load generator out of band.
+    """
     parts = urlsplit(url)
     if parts.username is None and parts.password is None:
-        return url
+        return url, None
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
     netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit(parts._replace(netloc=netloc))
+    credentials = (unquote(parts.username or ""), unquote(parts.password or ""))
+    return urlunsplit(parts._replace(netloc=netloc)), credentials
+
+
+def strip_credentials(url: str) -> str:
+    return split_credentials(url)[0]
 
 
 def read_phase_log(run_dir: Path) -> list[dict[str, Any]]:

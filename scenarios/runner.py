@@ -8,6 +8,7 @@ marked partial when the run did not finish.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 import time
@@ -18,10 +19,10 @@ from pathlib import Path
 from types import FrameType
 
 from reports import ReportInputError, build_report, render_terminal, resolve_thresholds
-from scenarios.catalog import SCENARIOS, Scenario
+from scenarios.catalog import BASIC_AUTH_ENV, SCENARIOS, Scenario
 from scenarios.processes import ChildProcess, ServiceError, reachable, start_service
 from scenarios.progress import progress_line, requests_so_far
-from scenarios.run_record import RunRecord, read_phase_log
+from scenarios.run_record import RunRecord, read_phase_log, split_credentials, strip_credentials
 from scenarios.sampler import Sampler
 
 PROGRESS_EVERY_S = 2.0
@@ -131,7 +132,9 @@ class Run:
     def _execute(self) -> int:
         options = self.options
         if options.host is not None and not reachable(options.host):
-            raise RunError(f"cannot reach {options.host}/health: is the service running?")
+            raise RunError(
+                f"cannot reach {strip_credentials(options.host)}/health: is the service running?"
+            )
         self.run_dir = create_run_dir(options.out, self.scenario.name)
         say(f"run directory: {self.run_dir}")
         self.record = RunRecord(
@@ -174,9 +177,13 @@ class Run:
         self.record.host = host
         self.sampler = Sampler(host, self.run_dir / "server_history.csv")
         self.sampler.start()
-        argv = locust_argv(self.options, self.scenario, host, self.run_dir)
-        self.locust = ChildProcess(argv, self.run_dir / "locust.log")
-        say(f"running {self.scenario.name} against {host}")
+        clean_host, credentials = split_credentials(host)
+        argv = locust_argv(self.options, self.scenario, clean_host, self.run_dir)
+        env = dict(os.environ)
+        if credentials is not None:
+            env[BASIC_AUTH_ENV] = ":".join(credentials)
+        self.locust = ChildProcess(argv, self.run_dir / "locust.log", env)
+        say(f"running {self.scenario.name} against {clean_host}")
         self._supervise()
 
     def _supervise(self) -> None:
