@@ -32,6 +32,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 bench: $(STAMP)
+	@tools/ensure-wrk
 	$(PY) -m benchmarks
 
 serve: $(STAMP)

@@ -274,9 +274,9 @@ def monitor_summary_rows() -> list[dict]:
 
 
 def _filled_monitor(samples: int) -> PerformanceMonitor:
-    """A monitor at its largest: the buffer is full, a quarter over, just before a compaction."""
+    """A monitor at its largest: the buffer is 40 % over, just before a compaction."""
     monitor = PerformanceMonitor(max_samples=samples)
-    for i in range(samples + samples // 4):
+    for i in range(samples + samples * 2 // 5):
         monitor.record(TYPES[i % 5], 1.0 + i % 100, True)
     return monitor
 

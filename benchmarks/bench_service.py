@@ -19,14 +19,17 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import requests
+
 from benchmarks.timing import row
-from market_api.process import ServiceProcess, free_port, market_api_command
 from market_api.seeding import seed_database
+from scenarios.processes import ChildProcess, free_port
 
 CONNECTIONS = 20
 DURATION_S = 5
@@ -83,9 +86,9 @@ def _wrk(base: str, path: str, duration: int, script: Path) -> Load:
         capture_output=True, text=True, check=True, timeout=duration + 30,
     ).stdout  # fmt: skip
     line = next(x for x in output.splitlines() if x.startswith("RESULT "))
-    requests, duration_us, socket_errors, status_errors, p99_us = line.split()[1:]
+    count, duration_us, socket_errors, status_errors, p99_us = line.split()[1:]
     return Load(
-        rps=int(requests) / (int(duration_us) / 1e6),
+        rps=int(count) / (int(duration_us) / 1e6),
         p99_ms=float(p99_us) / 1000.0,
         errors=int(socket_errors) + int(status_errors),
     )
@@ -130,27 +133,51 @@ class LoadGenerator:
         return load
 
 
+def _start(
+    argv: list[str], log: Path, ready_path: str, env: dict[str, str]
+) -> tuple[ChildProcess, str]:
+    """A server pinned to core 0 on a free port, once ``ready_path`` answers 200."""
+    port = free_port()
+    child = ChildProcess([*_cpu(0), *argv, "--port", str(port)], log, env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and child.exit_code is None:
+        try:
+            if requests.get(url + ready_path, timeout=1).status_code == 200:
+                return child, url
+        except requests.RequestException:
+            time.sleep(0.05)
+    child.stop()
+    raise RuntimeError(f"{argv[:3]} did not start; see {log}")
+
+
 @contextmanager
-def _servers(db: Path, workdir: Path) -> Iterator[dict[str, ServiceProcess]]:
-    """Every server of the comparison, started on core 0 and stopped at the end."""
+def _servers(db: Path, workdir: Path) -> Iterator[dict[str, str]]:
+    """The URL of every server of the comparison; all are stopped at the end."""
+    service = [sys.executable, "-m", "market_api", "--db", str(db)]
+    peer = [sys.executable, "-m", "benchmarks.peer_fastapi_cache2", "--db", str(db)]
     specs = {
-        "cached": ([], {}),
-        "cache_off": ([], {"MARKET_API_CACHE": "off"}),
-        "bare": ([], {"MARKET_API_OBSERVABILITY": "off"}),
+        "cached": (service, "/health", {}),
+        "cache_off": (service, "/health", {"MARKET_API_CACHE": "off"}),
+        "bare": (service, "/health", {"MARKET_API_OBSERVABILITY": "off"}),
+        "fastapi_cache2": (peer, "/openapi.json", {}),
     }
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("MARKET_API_")}
     with ExitStack() as stack:
-        servers: dict[str, ServiceProcess] = {}
-        for name, (flags, env) in specs.items():
-            port = free_port()
-            command = [*_cpu(0), *market_api_command(port, db, *flags)]
-            servers[name] = stack.enter_context(ServiceProcess(command, port, env=env))
-        port = free_port()
-        peer = [*_cpu(0), sys.executable, "-m", "benchmarks.peer_fastapi_cache2",
-                "--port", str(port), "--db", str(db)]  # fmt: skip
-        servers["fastapi_cache2"] = stack.enter_context(
-            ServiceProcess(peer, port, ready_path="/openapi.json")
-        )
-        yield servers
+        urls = {}
+        for name, (argv, ready_path, env) in specs.items():
+            child, urls[name] = _start(
+                argv, workdir / f"{name}.log", ready_path, {**base_env, **env}
+            )
+            stack.callback(child.stop)
+        yield urls
+
+
+def _check_same_answer(*bases: str) -> None:
+    """Every server must send the very same bytes, or the comparison would not be fair."""
+    bodies = {requests.get(base + HISTORICAL, timeout=10).content for base in bases}
+    if len(bodies) != 1:
+        raise RuntimeError("the servers answer the benchmark query differently")
 
 
 def run() -> list[dict]:
@@ -164,14 +191,16 @@ def run() -> list[dict]:
             "cached": HISTORICAL,
             "fastapi_cache2": HISTORICAL,
             "cache_off": HISTORICAL,
+            "cached_bare": HISTORICAL,
             "health": HEALTH,
             "health_bare": HEALTH,
         }
-        with _servers(db, workdir) as servers:
-            server_of = {"health": "cached", "health_bare": "bare"}
+        with _servers(db, workdir) as urls:
+            _check_same_answer(*urls.values())
+            server_of = {"cached_bare": "bare", "health": "cached", "health_bare": "bare"}
             for _ in range(ROUNDS):
                 for name, path in plan.items():
-                    load = generator.measure(servers[server_of.get(name, name)].url, path)
+                    load = generator.measure(urls[server_of.get(name, name)], path)
                     if name not in best or load.rps > best[name].rps:
                         best[name] = load
     rps = {name: load.rps for name, load in best.items()}
@@ -202,6 +231,13 @@ def run() -> list[dict]:
             rps["health"] >= 0.9 * rps["health_bare"],
             with_rps=rps["health"],
             without_rps=rps["health_bare"],
+        ),
+        row(
+            "service: cached historical with vs without observability",
+            rps["cached"] / rps["cached_bare"],
+            "x",
+            "-",
+            None,
         ),
         row(
             f"service: cached historical p99 at {CONNECTIONS} connections",

@@ -20,15 +20,19 @@ import numpy as np
 RELATIVE_ERROR = 0.005
 _GAMMA = (1 + RELATIVE_ERROR) / (1 - RELATIVE_ERROR)
 _LOG_GAMMA = math.log(_GAMMA)
-#: The bucket of exact zeros (a logarithm has no bucket for them).
-ZERO_BUCKET = np.iinfo(np.int32).min
+#: The range the buckets resolve, in ms: 1 ns to about 2.8 hours (~3,000 buckets). Shorter
+#: durations share the zero bucket and longer ones the top bucket; percentiles are clamped to
+#: the exact min and max, so only a percentile that falls among such values is coarser.
+_SMALLEST_MS, _LARGEST_MS = 1e-6, 1e7
+#: The bucket of durations under the smallest resolved one (a logarithm has none for zero).
+ZERO_BUCKET = math.floor(math.log(_SMALLEST_MS) / _LOG_GAMMA) - 1
 
 
 def bucket_of(values: np.ndarray) -> np.ndarray:
     """Bucket index of each value: bucket ``i`` holds (gamma**(i-1), gamma**i]."""
-    buckets = np.full(values.shape, ZERO_BUCKET, dtype=np.int32)
-    positive = values > 0
-    buckets[positive] = np.ceil(np.log(values[positive]) / _LOG_GAMMA)
+    clipped = np.clip(values, _SMALLEST_MS, _LARGEST_MS)
+    buckets = np.ceil(np.log(clipped) / _LOG_GAMMA).astype(np.int32)
+    buckets[values < _SMALLEST_MS] = ZERO_BUCKET
     return buckets
 
 
@@ -36,6 +40,15 @@ def bucket_value(buckets: np.ndarray) -> np.ndarray:
     """The representative value of each bucket, within RELATIVE_ERROR of its contents."""
     values = 2.0 * np.exp(buckets.astype(np.float64) * _LOG_GAMMA) / (_GAMMA + 1.0)
     return np.where(buckets == ZERO_BUCKET, 0.0, values)
+
+
+def _histogram(
+    buckets: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted occupied buckets and their counts; a dense count beats sorting for ~3k buckets."""
+    dense = np.bincount(buckets - ZERO_BUCKET, weights=weights)
+    occupied = np.flatnonzero(dense)
+    return (occupied + ZERO_BUCKET).astype(np.int32), dense[occupied].astype(np.int64)
 
 
 @dataclass
@@ -55,7 +68,7 @@ class Aggregate:
     def of(cls, durations: np.ndarray, failed: np.ndarray) -> Aggregate:
         """The aggregate of a non-empty array of durations and their failure flags."""
         mean = float(durations.mean())
-        buckets, counts = np.unique(bucket_of(durations), return_counts=True)
+        buckets, counts = _histogram(bucket_of(durations))
         return cls(
             count=int(durations.size),
             failures=int(np.count_nonzero(failed)),
@@ -63,8 +76,8 @@ class Aggregate:
             m2=float(np.square(durations - mean).sum()),
             min=float(durations.min()),
             max=float(durations.max()),
-            buckets=buckets.astype(np.int32),
-            counts=counts.astype(np.int64),
+            buckets=buckets,
+            counts=counts,
         )
 
     def merge(self, other: Aggregate) -> Aggregate:
@@ -134,10 +147,7 @@ def _add_histograms(
 ) -> tuple[np.ndarray, np.ndarray]:
     if len(buckets) == 1:
         return buckets[0], counts[0]
-    all_buckets = np.concatenate(buckets)
-    unique, inverse = np.unique(all_buckets, return_inverse=True)
-    summed = np.bincount(inverse, weights=np.concatenate(counts), minlength=unique.size)
-    return unique.astype(np.int32), summed.astype(np.int64)
+    return _histogram(np.concatenate(buckets), np.concatenate(counts).astype(np.float64))
 
 
 @dataclass

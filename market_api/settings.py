@@ -1,0 +1,138 @@
+"""Service configuration: one frozen value, read from the environment and CLI flags.
+
+Every setting has an environment variable and a flag of the same meaning; a flag wins over
+the variable. A bad value raises ``SettingsError`` naming where it came from, so that
+``python -m market_api`` can print one line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Settings", "SettingsError", "SETTINGS_SOURCES"]
+
+
+class SettingsError(ValueError):
+    """A configuration value that cannot be used; the message names its variable or flag."""
+
+
+def _switch(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("on", "true", "1", "yes"):
+        return True
+    if value in ("off", "false", "0", "no"):
+        return False
+    raise ValueError("must be on or off")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError("must be a positive integer") from None
+    if value < 1:
+        raise ValueError("must be a positive integer")
+    return value
+
+
+def _number(text: str, *, positive: bool = False, at_most: float = math.inf) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    too_small = value <= 0 if positive else value < 0
+    if not math.isfinite(value) or too_small or value > at_most:
+        bound = "> 0" if positive else ">= 0"
+        upper = f" and <= {at_most:g}" if math.isfinite(at_most) else ""
+        raise ValueError(f"must be a number {bound}{upper}")
+    return value
+
+
+def _path(text: str) -> Path:
+    if not text.strip():
+        raise ValueError("must be a file path")
+    return Path(text)
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError("must be an integer") from None
+
+
+@dataclass(frozen=True)
+class _Source:
+    env: str
+    flag: str
+    parse: Callable[[str], Any]
+
+
+#: field -> where it is read from and how it is parsed; ``__main__`` builds its flags from this.
+SETTINGS_SOURCES: Mapping[str, _Source] = {
+    "db_path": _Source("MARKET_API_DB", "--db", _path),
+    "cache_enabled": _Source("MARKET_API_CACHE", "--cache", _switch),
+    "cache_max_size": _Source("MARKET_API_CACHE_MAX_SIZE", "--cache-max-size", _positive_int),
+    "cache_ttl": _Source(
+        "MARKET_API_CACHE_TTL", "--cache-ttl", lambda t: _number(t, positive=True)
+    ),
+    "fault_db_latency_ms": _Source(
+        "MARKET_API_FAULT_DB_LATENCY_MS", "--fault-db-latency-ms", lambda t: _number(t, at_most=6e4)
+    ),
+    "fault_error_rate": _Source(
+        "MARKET_API_FAULT_ERROR_RATE", "--fault-error-rate", lambda t: _number(t, at_most=1.0)
+    ),
+    "fault_seed": _Source("MARKET_API_FAULT_SEED", "--fault-seed", _seed),
+    "observability": _Source("MARKET_API_OBSERVABILITY", "--observability", _switch),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the service needs to start; defaults are the documented ones."""
+
+    db_path: Path = Path("data/market.db")
+    cache_enabled: bool = True
+    cache_max_size: int = 1000
+    cache_ttl: float = 300.0
+    #: Added to every database query, with ``asyncio.sleep`` (never blocks the loop).
+    fault_db_latency_ms: float = 0.0
+    #: Fraction (0..1) of database queries that fail; such a request answers 503.
+    fault_error_rate: float = 0.0
+    #: Seed of the fault dice, for reproducible fault patterns; None = unpredictable.
+    fault_seed: int | None = None
+    #: Off only to measure the cost of the request middleware and the query monitor.
+    observability: bool = True
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        flags: Mapping[str, str | None] | None = None,
+    ) -> Settings:
+        """Settings from ``environ`` (default ``os.environ``), overridden by ``flags``.
+
+        ``flags`` maps field names to raw flag values (None = flag not given).
+        """
+        environ = os.environ if environ is None else environ
+        flags = flags or {}
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            source = SETTINGS_SOURCES[field.name]
+            flag_value = flags.get(field.name)
+            if flag_value is not None:
+                raw, origin = flag_value, source.flag
+            elif source.env in environ:
+                raw, origin = environ[source.env], source.env
+            else:
+                continue
+            try:
+                values[field.name] = source.parse(raw)
+            except ValueError as exc:
+                raise SettingsError(f"{origin}={raw!r}: {exc}") from None
+        return cls(**values)

@@ -1,0 +1,108 @@
+"""Settings: environment variables, flags over them, and one-line errors for bad values."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from market_api.__main__ import parse_args
+from market_api.settings import SETTINGS_SOURCES, Settings, SettingsError
+
+
+def test_defaults_are_the_documented_ones():
+    settings = Settings.from_env({})
+    assert settings == Settings()
+    assert settings.db_path == Path("data/market.db")
+    assert settings.cache_enabled is True
+    assert (settings.cache_max_size, settings.cache_ttl) == (1000, 300.0)
+    assert (settings.fault_db_latency_ms, settings.fault_error_rate) == (0.0, 0.0)
+    assert settings.fault_seed is None
+    assert settings.observability is True
+
+
+def test_every_setting_is_read_from_its_variable():
+    settings = Settings.from_env(
+        {
+            "MARKET_API_DB": "/tmp/x.db",
+            "MARKET_API_CACHE": "off",
+            "MARKET_API_CACHE_MAX_SIZE": "50",
+            "MARKET_API_CACHE_TTL": "2.5",
+            "MARKET_API_FAULT_DB_LATENCY_MS": "150",
+            "MARKET_API_FAULT_ERROR_RATE": "0.25",
+            "MARKET_API_FAULT_SEED": "7",
+            "MARKET_API_OBSERVABILITY": "off",
+        }
+    )
+    assert settings == Settings(Path("/tmp/x.db"), False, 50, 2.5, 150.0, 0.25, 7, False)
+
+
+def test_a_flag_wins_over_its_variable():
+    settings = Settings.from_env(
+        {"MARKET_API_CACHE_TTL": "10", "MARKET_API_CACHE": "off"},
+        flags={"cache_ttl": "20", "cache_enabled": None},
+    )
+    assert settings.cache_ttl == 20.0
+    assert settings.cache_enabled is False
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("MARKET_API_CACHE", "maybe"),
+        ("MARKET_API_CACHE_MAX_SIZE", "0"),
+        ("MARKET_API_CACHE_MAX_SIZE", "1.5"),
+        ("MARKET_API_CACHE_TTL", "-1"),
+        ("MARKET_API_CACHE_TTL", "nan"),
+        ("MARKET_API_FAULT_DB_LATENCY_MS", "fast"),
+        ("MARKET_API_FAULT_DB_LATENCY_MS", "inf"),
+        ("MARKET_API_FAULT_ERROR_RATE", "1.5"),
+        ("MARKET_API_FAULT_ERROR_RATE", "-0.1"),
+        ("MARKET_API_FAULT_SEED", "x"),
+        ("MARKET_API_DB", " "),
+    ],
+)
+def test_a_bad_value_names_its_variable(variable, value):
+    with pytest.raises(SettingsError, match=variable):
+        Settings.from_env({variable: value})
+
+
+def test_a_bad_flag_value_names_the_flag():
+    with pytest.raises(SettingsError, match="--fault-error-rate"):
+        Settings.from_env({}, flags={"fault_error_rate": "2"})
+
+
+def test_every_setting_has_a_flag():
+    args = parse_args(["--port", "9000", "--db", "x.db", "--cache", "off", "--fault-seed", "3"])
+    assert (args.host, args.port) == ("127.0.0.1", 9000)
+    assert set(SETTINGS_SOURCES) <= set(vars(args))
+    assert (args.db_path, args.cache_enabled, args.fault_seed) == ("x.db", "off", "3")
+
+
+def test_the_cli_turns_a_bad_value_into_one_line_and_exit_2(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, "-m", "market_api", "--db", str(tmp_path / "m.db")],
+        env={"MARKET_API_CACHE_TTL": "soon", "PATH": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 2
+    assert completed.stderr.strip().count("\n") == 0
+    assert "MARKET_API_CACHE_TTL" in completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert not (tmp_path / "m.db").exists()
+
+
+def test_the_cli_reports_an_unusable_database_path_in_one_line(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, "-m", "market_api", "--db", str(tmp_path)],  # a directory
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 2
+    assert completed.stderr.strip().count("\n") == 0
+    assert "Traceback" not in completed.stderr
