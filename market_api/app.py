@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from market_api.errors import install_error_handlers
 from market_api.faults import FaultInjector
 from market_api.metrics import ServiceMetrics
-from market_api.middleware import ObservabilityMiddleware
+from market_api.middleware import ObservabilityMiddleware, RequestRecords
 from market_api.queries import QueryObserver, QueryRunner
 from market_api.routes import Runtime, add_api_routes, package_version
 from market_api.settings import Settings
@@ -35,14 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings if settings is not None else Settings.from_env()
     cache = QueryCache(max_size=settings.cache_max_size, default_ttl=settings.cache_ttl)
     monitor = PerformanceMonitor()
-    metrics = ServiceMetrics(cache)
-
-    observer: QueryObserver | None = None
-    if settings.observability:
-
-        def observer(query_type: str, duration_ms: float, success: bool) -> None:
-            monitor.record(query_type, duration_ms, success)
-            metrics.observe_query(query_type, duration_ms, success)
+    metrics = ServiceMetrics(cache, monitor)
+    observer: QueryObserver | None = monitor.record if settings.observability else None
 
     faults = FaultInjector(
         settings.fault_db_latency_ms, settings.fault_error_rate, settings.fault_seed
@@ -78,5 +72,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Requests are matched against the routes in order: the service's first, docs last.
     app.router.routes.sort(key=lambda route: getattr(route, "path", None) in _DOC_PATHS)
     if settings.observability:
-        app.add_middleware(ObservabilityMiddleware, metrics=metrics)
+        app.add_middleware(ObservabilityMiddleware, records=RequestRecords(metrics))
     return app

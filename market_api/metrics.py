@@ -27,6 +27,7 @@ from prometheus_client.core import (
 from prometheus_client.utils import floatToGoString
 
 from perf_lib.cache import QueryCache
+from perf_lib.monitor import PerformanceMonitor
 
 __all__ = ["UNMATCHED", "LabelledHistogram", "ServiceMetrics"]
 
@@ -75,6 +76,7 @@ class LabelledHistogram:
         )
         bounds = [*map(floatToGoString, self.buckets), "+Inf"]
         for labels, series in list(self.series.items()):
+            labels = tuple(map(str, labels))
             counter.add_metric(labels, series[0])
             cumulative, total = [], 0
             for bound, count in zip(bounds, series[2:], strict=True):
@@ -99,37 +101,71 @@ class _Collector:
 class ServiceMetrics:
     """Counts requests by route template, method and status, and database queries by type."""
 
-    def __init__(self, cache: QueryCache) -> None:
+    def __init__(self, cache: QueryCache, monitor: PerformanceMonitor) -> None:
         self.started = time.monotonic()
         self._cache = cache
+        self._monitor = monitor
         self.requests = LabelledHistogram(
             "market_api_requests",
             "market_api_request_duration_seconds",
             "HTTP requests by route template, method and status",
             ("route", "method", "status"),
         )
-        self.queries = LabelledHistogram(
-            "market_api_db_queries",
-            "market_api_db_query_duration_seconds",
-            "Database queries (injected latency included) by type and outcome",
-            ("query_type", "outcome"),
-        )
+        self._before_read: list[Callable[[], None]] = []
         self.registry = CollectorRegistry()
         self.registry.register(
-            _Collector(self.requests.collect, self.queries.collect, self._collect_cache)
+            _Collector(self.requests.collect, self._collect_queries, self._collect_cache)
         )
+
+    def before_read(self, apply_pending: Callable[[], None]) -> None:
+        """Have ``apply_pending`` (requests recorded but not yet counted) run before a read."""
+        self._before_read.append(apply_pending)
+
+    def _apply_pending(self) -> None:
+        for apply_pending in self._before_read:
+            apply_pending()
 
     def uptime_seconds(self) -> float:
         return time.monotonic() - self.started
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        """Count one request; the status stays an int here and becomes a label when collected."""
         if method not in _METHODS:
             method = "OTHER"
-        self.requests.observe((route, method, str(status)), seconds)
+        self.requests.observe((route, method, status), seconds)
 
-    def observe_query(self, query_type: str, duration_ms: float, success: bool) -> None:
-        outcome = "success" if success else "failure"
-        self.queries.observe((query_type, outcome), duration_ms / 1000.0)
+    def _collect_queries(self) -> Iterator[Metric]:
+        """Database queries from the PerformanceMonitor's window, read at scrape time.
+
+        The monitor already times every query, so the scrape reads it instead of a second
+        per-query histogram: nothing is added to the query path. Window figures go up and
+        down as the window rolls, so they are gauges (client-side quantiles, as a Prometheus
+        summary computes them).
+        """
+        labels = ("query_type",)
+        total = GaugeMetricFamily(
+            "market_api_db_queries_window",
+            "Database queries in the monitor's window",
+            labels=labels,
+        )
+        failed = GaugeMetricFamily(
+            "market_api_db_query_failures_window",
+            "Failed queries in the monitor's window",
+            labels=labels,
+        )
+        quantiles = GaugeMetricFamily(
+            "market_api_db_query_duration_ms",
+            "Query duration quantiles over the monitor's window (injected latency included)",
+            labels=("query_type", "quantile"),
+        )
+        for name, stats in self._monitor.stats_by_type().items():
+            total.add_metric((name,), stats["total"])
+            failed.add_metric((name,), stats["failed"])
+            for quantile, key in (("0.5", "median_ms"), ("0.95", "p95_ms"), ("0.99", "p99_ms")):
+                quantiles.add_metric((name, quantile), stats[key])
+        yield total
+        yield failed
+        yield quantiles
 
     def _collect_cache(self) -> Iterator[Metric]:
         stats = self._cache.stats()
@@ -149,6 +185,7 @@ class ServiceMetrics:
 
         ``errors`` are 5xx answers, ``client_errors`` 4xx answers.
         """
+        self._apply_pending()
         routes: dict[str, dict[str, Any]] = {}
         for (route, _method, status), series in list(self.requests.series.items()):
             entry = routes.setdefault(
@@ -156,9 +193,9 @@ class ServiceMetrics:
             )
             entry["count"] += series[0]
             entry["seconds"] += series[1]
-            if int(status) >= 500:
+            if status >= 500:
                 entry["errors"] += series[0]
-            elif int(status) >= 400:
+            elif status >= 400:
                 entry["client_errors"] += series[0]
         for entry in routes.values():
             entry["avg_ms"] = round(1000.0 * entry.pop("seconds") / entry["count"], 3)
@@ -172,4 +209,5 @@ class ServiceMetrics:
 
     def exposition(self) -> bytes:
         """The Prometheus text format of every metric in this app's registry."""
+        self._apply_pending()
         return generate_latest(self.registry)

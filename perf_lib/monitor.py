@@ -299,6 +299,16 @@ class PerformanceMonitor:
         bottlenecks.sort(key=lambda b: b["slow_count"] * b["avg_slow_ms"], reverse=True)
         return bottlenecks
 
+    def stats_by_type(self) -> dict[str, dict[str, Any]]:
+        """The "stats" object of every query type in the window, from one snapshot.
+
+        Synchronous, for collectors that run outside the event loop (a Prometheus scrape).
+        """
+        return {
+            name: {"query_type": name, **_stats(data)}
+            for name, data in self._snapshot().by_type().items()
+        }
+
     async def get_query_types(self) -> dict[str, int]:
         """How many queries of each type the window holds."""
         return {name: data.count for name, data in self._snapshot().by_type().items()}

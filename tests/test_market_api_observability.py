@@ -14,7 +14,13 @@ MARKER = "QZXW"  # a ticker that exists nowhere else, to look for in the logs
 
 
 def access_lines(caplog) -> list[dict]:
-    return [orjson.loads(r.getMessage()) for r in caplog.records if r.name == "market_api.access"]
+    """The JSON lines of the access log (a record holds a batch: one line per request)."""
+    return [
+        orjson.loads(line)
+        for r in caplog.records
+        if r.name == "market_api.access"
+        for line in r.getMessage().splitlines()
+    ]
 
 
 def test_one_json_line_per_request_with_the_route_template(market_db, caplog):
@@ -98,8 +104,8 @@ def test_prometheus_text_parses_and_agrees_with_the_json(market_db):
     assert {
         "market_api_requests",
         "market_api_request_duration_seconds",
-        "market_api_db_queries",
-        "market_api_db_query_duration_seconds",
+        "market_api_db_queries_window",
+        "market_api_db_query_duration_ms",
         "market_api_cache_hits",
         "market_api_cache_misses",
         "market_api_cache_size",
@@ -113,13 +119,14 @@ def test_prometheus_text_parses_and_agrees_with_the_json(market_db):
     assert summary["requests_total"] == 4  # those three and /metrics itself
     (hits,) = families["market_api_cache_hits"].samples
     assert hits.value == 1.0
-    buckets = [
-        s for s in families["market_api_db_query_duration_seconds"].samples
-        if s.name.endswith("_count")
-    ]  # fmt: skip
-    assert [(s.labels["query_type"], s.labels["outcome"], s.value) for s in buckets] == [
-        ("historical_data", "success", 1.0)
-    ]
+    (queries,) = families["market_api_db_queries_window"].samples
+    assert (queries.labels["query_type"], queries.value) == ("historical_data", 1.0)
+    quantiles = {
+        s.labels["quantile"]: s.value
+        for s in families["market_api_db_query_duration_ms"].samples
+        if s.labels["query_type"] == "historical_data"
+    }
+    assert set(quantiles) == {"0.5", "0.95", "0.99"} and quantiles["0.5"] > 0
 
 
 def test_each_app_has_its_own_registry(market_db):
