@@ -13,6 +13,19 @@ from scenarios.schedule import Schedule, constant_schedule, spike_schedule
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: The shape's log of phase changes, in the run directory (turned into run.json's phases).
 PHASE_LOG = "phases.jsonl"
+#: The per-request log's columns (requests.csv); ``reports`` reads them by name.
+REQUEST_LOG_COLUMNS = (
+    "timestamp",
+    "request_type",
+    "name",
+    "response_time_ms",
+    "response_length",
+    "status_code",
+    "success",
+    "exception",
+    "x_cache",
+    "server_ms",
+)
 #: Basic-auth credentials for the target ("user:password"), passed to Locust out of band so
 #: that no file of the run (Locust's HTML report included) ever shows them.
 BASIC_AUTH_ENV = "LOADKIT_BASIC_AUTH"

@@ -18,20 +18,9 @@ from locust.contrib.csv_request_logger import CsvRequestLogger
 from locust.env import Environment
 from locust.runners import MasterRunner
 
+from scenarios.catalog import REQUEST_LOG_COLUMNS
 from scenarios.checks import server_time_ms
 
-COLUMNS = (
-    "timestamp",
-    "request_type",
-    "name",
-    "response_time_ms",
-    "response_length",
-    "status_code",
-    "success",
-    "exception",
-    "x_cache",
-    "server_ms",
-)
 #: Rows buffered before a flush: a killed load generator loses at most this many.
 FLUSH_EVERY = 200
 
@@ -41,7 +30,7 @@ class RequestLog(CsvRequestLogger):
         self.close()
         self._filehandle = open(self.filepath, "w", newline="", encoding="utf-8")  # noqa: SIM115
         self._writer = csv.writer(self._filehandle)
-        self._writer.writerow(COLUMNS)
+        self._writer.writerow(REQUEST_LOG_COLUMNS)
         self._filehandle.flush()
 
     def _on_request(
