@@ -87,7 +87,8 @@ def analyse_requests(
         block = _with_rps(block[block["requests"] > 0], phase.duration).sort_index()
         phase_endpoints.append(block)
 
-    bucket = chart_bucket(max(span, float(ts[-1] - ts[0])))
+    # The charts cover the phases and every request, even when run.json's phases are far off.
+    bucket = chart_bucket(max(t0 + span, float(ts[-1])) - min(t0, float(ts[0])))
     return Analysis(
         source="request log",
         phases=phases,

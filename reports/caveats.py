@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from reports.analysis import Analysis
+from reports.drift import RISE_LIMIT_PCT, RSS_TOLERANCE_PCT, Drift
 from reports.recovery import CONSECUTIVE, WINDOW_S, Recovery
 from reports.rundir import RunData
 
@@ -32,6 +33,7 @@ def collect(
     phases_note: str | None,
     recovery: Recovery | None,
     spike_measured: bool,
+    drift: Drift | None,
 ) -> list[dict[str, str]]:
     """Every warning that applies to this run, most important first."""
     found: list[dict[str, str]] = []
@@ -89,6 +91,8 @@ def collect(
         if i < len(analysis.phase_table) and analysis.phase_table["requests"].iloc[i] == 0:
             found.append(warning("empty_phase", f"phase {phase.name} has no requests"))
     found.extend(_recovery_notes(analysis, recovery, spike_measured))
+    if drift is not None:
+        found.extend(_drift_notes(drift))
     return found
 
 
@@ -180,3 +184,30 @@ def _recovery_notes(
                 )
             )
     return notes
+
+
+def _drift_notes(drift: Drift) -> list[dict[str, str]]:
+    """A steady run whose p95 or memory creeps up: not a verdict, but worth a look."""
+    s = drift.summary
+    parts = []
+    if s["p95_slope_significant"]:
+        rise = s["p95_rise_pct"]
+        parts.append(
+            f"p95 rises {s['p95_slope_ms_per_min']:+,.1f} ms/min (windows "
+            f"{s['p95_first_window_ms']:,.1f} -> {s['p95_last_window_ms']:,.1f} ms"
+            + (
+                f"; fitted rise {rise:+.0f} % over the run, above {RISE_LIMIT_PCT:.0f} %"
+                if rise is not None
+                else ""
+            )
+            + ")"
+        )
+    change = s["rss_change_pct"]
+    if change is not None and change > RSS_TOLERANCE_PCT:
+        parts.append(
+            f"the service's RSS grew {change:+.1f} % after warm-up "
+            f"({s['rss_start_mb']:,.1f} -> {s['rss_end_mb']:,.1f} MB)"
+        )
+    if not parts:
+        return []
+    return [warning("drift", "drift under steady load: " + "; ".join(parts))]

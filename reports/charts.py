@@ -36,6 +36,7 @@ def render_all(model: ReportModel) -> dict[str, bytes]:
         "endpoints.png": endpoints_chart,
         "recovery.png": recovery_chart,
         "server.png": server_chart,
+        "drift.png": drift_chart,
     }
     out = {}
     for name, draw in charts.items():
@@ -271,8 +272,52 @@ def server_chart(model: ReportModel) -> Figure | None:
     return figure
 
 
-def _figure(title: str) -> tuple[Figure, Axes]:
-    figure = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
+def drift_chart(model: ReportModel) -> Figure | None:
+    drift = model.drift
+    if drift is None:
+        return None
+    figure, ax = _figure("Drift: p95 per window with its fitted line, and the service's RSS", 3.0)
+    windows = drift.windows
+    centres = windows.index.to_numpy(dtype=float) + drift.summary["window_s"] / 2
+    ax.plot(
+        centres,
+        windows["p95_ms"].to_numpy(dtype=float),
+        color="#1565c0",
+        lw=1.2,
+        marker="o",
+        ms=3,
+        label=f"p95 per {drift.summary['window_s']:g} s window",
+    )
+    ax.plot(
+        centres,
+        windows["p95_fit_ms"].to_numpy(dtype=float),
+        color="#1565c0",
+        ls="--",
+        lw=1,
+        label=f"fit {drift.summary['p95_slope_ms_per_min']:+,.1f} ms/min",
+    )
+    ax.set_ylabel("ms")
+    ax.set_ylim(bottom=0)
+    twin = None
+    if drift.rss_mb is not None:
+        twin = ax.twinx()
+        twin.plot(
+            drift.rss_mb.index.to_numpy(dtype=float),
+            drift.rss_mb.to_numpy(dtype=float),
+            color="#6a1b9a",
+            lw=1.2,
+            label="service RSS MB",
+        )
+        first = float(drift.rss_mb.index[0])
+        twin.axvspan(first, first + drift.summary["rss_warmup_s"], color="#eceff1", zorder=0, lw=0)
+        twin.set_ylim(0, max(float(drift.rss_mb.max()), 1.0) * 1.25)
+        twin.set_ylabel("RSS MB")
+    _finish(ax, model, twin)
+    return figure
+
+
+def _figure(title: str, height: float = SIZE[1]) -> tuple[Figure, Axes]:
+    figure = Figure(figsize=(SIZE[0], height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     ax = figure.add_subplot()
     ax.set_title(title, loc="left", fontsize=11)

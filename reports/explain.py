@@ -44,3 +44,28 @@ def reasons(report: dict[str, Any]) -> list[str]:
     if not bad_endpoints and all(p["verdict"] == "healthy" for p in report["phases"]):
         lines.insert(0, "Every endpoint and phase is within the healthy limits.")
     return lines
+
+
+def drift_line(drift: dict[str, Any]) -> str:
+    """The drift section in one line: p95 and error-rate slopes, the RSS change, cache peak."""
+    parts = [
+        f"p95 {_fixed(drift['p95_first_window_ms'])} → {_fixed(drift['p95_last_window_ms'])} ms, "
+        f"{_fixed(drift['p95_slope_ms_per_min'], sign=True)} ms/min"
+        + (" (significant)" if drift["p95_slope_significant"] else ""),
+        f"errors {_fixed(drift['error_rate_slope_pct_per_min'], 2, sign=True)} %/min",
+    ]
+    if drift["rss_start_mb"] is not None:
+        parts.append(
+            f"RSS {_fixed(drift['rss_start_mb'])} → {_fixed(drift['rss_end_mb'])} MB "
+            f"({_fixed(drift['rss_change_pct'], sign=True)} %, "
+            + ("flat)" if drift["rss_flat"] else "not flat)")
+        )
+    if drift["cache_size_max"] is not None:
+        parts.append(f"cache size max {drift['cache_size_max']:,}")
+    return "drift: " + "; ".join(parts)
+
+
+def _fixed(value: float | None, digits: int = 1, sign: bool = False) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:{'+' if sign else ''},.{digits}f}"

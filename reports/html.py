@@ -19,7 +19,9 @@ CHART_ALT = {
     "endpoints.png": "p95 per endpoint coloured by verdict",
     "recovery.png": "Recovery after the spike: p95 per 3 s window against the normal p95 + 10 %",
     "server.png": "Server-side p95 and cache hit rate against the client p95",
+    "drift.png": "p95 per window with its least-squares line, and the service's RSS over the run",
 }
+DRIFT_CHART = "drift.png"  # shown in the Drift section rather than among the other charts
 
 
 def environment() -> jinja2.Environment:
@@ -32,12 +34,21 @@ def environment() -> jinja2.Environment:
     )
     env.filters["num"] = _num
     env.filters["thousands"] = _thousands
+    env.filters["signed"] = _signed
     return env
 
 
 def render_report(report: dict[str, Any], charts: dict[str, bytes]) -> str:
     """The HTML page for ``report`` with ``charts`` (file name -> PNG bytes) embedded."""
     started = report["run"].get("started")
+    embedded = {
+        name: {
+            "name": name,
+            "alt": CHART_ALT.get(name, name),
+            "data": base64.b64encode(data).decode("ascii"),
+        }
+        for name, data in charts.items()
+    }
     return (
         environment()
         .get_template("report.html.j2")
@@ -45,14 +56,8 @@ def render_report(report: dict[str, Any], charts: dict[str, bytes]) -> str:
             r=report,
             reasons=reasons(report),
             started=_utc(started),
-            charts=[
-                {
-                    "name": name,
-                    "alt": CHART_ALT.get(name, name),
-                    "data": base64.b64encode(data).decode("ascii"),
-                }
-                for name, data in charts.items()
-            ],
+            charts=[c for name, c in embedded.items() if name != DRIFT_CHART],
+            drift_chart=embedded.get(DRIFT_CHART),
         )
     )
 
@@ -63,6 +68,12 @@ def _num(value: Any, digits: int = 1) -> str:
     return f"{float(value):,.{digits}f}"
 
 
+def _signed(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    return f"{float(value):+,.{digits}f}"
+
+
 def _thousands(value: Any) -> str:
     return "–" if value is None else f"{int(value):,}"
 
@@ -70,4 +81,7 @@ def _thousands(value: Any) -> str:
 def _utc(epoch: Any) -> str | None:
     if not isinstance(epoch, int | float):
         return None
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    try:
+        return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, OSError, ValueError):  # run.json's "started" is no real time
+        return None

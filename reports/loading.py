@@ -9,12 +9,12 @@ report marked partial), while an empty, header-only, binary or wrongly shaped fi
 
 from __future__ import annotations
 
-import csv
 import io
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,12 @@ from reports.errors import ReportInputError
 Kind = Literal["float", "int", "str", "flag"]
 
 _SNIFF_BYTES = 64 * 1024
+# Cells that mean "no value" in a number column (Locust writes N/A before its first request). In a
+# text column only an empty cell does, so that an endpoint called "NA" or "null" keeps its name.
+_MISSING_NUMBER = ["", "N/A", "NA", "n/a", "nan", "NaN", "-nan", "null", "NULL", "None", "#N/A"]
+# No figure of a run comes near: a millisecond count of 30,000 years, a petabyte of RSS. A larger
+# number is damage, and would overflow the sums and squares of the statistics (or an int64 count).
+_MAX_NUMBER = 1e15
 _FLAG_WORDS = {"1": True, "0": False, "true": True, "false": False, "1.0": True, "0.0": False}
 
 
@@ -61,19 +67,23 @@ def read_checked_csv(
     if not _is_utf8(data[:_SNIFF_BYTES]):
         raise ReportInputError(f"{path}: not UTF-8 text, not a {what} CSV")
     data, truncated = _drop_cut_last_line(data)
-    header = _header(path, data, what)
+    raw = _header(path, data, what)
+    header = [name.strip().lstrip("\ufeff") for name in raw]
     missing = [c.name for c in columns if c.required and c.name not in header]
     if missing:
         found = ", ".join(header[:8]) + (", ..." if len(header) > 8 else "")
         raise ReportInputError(
             f"{path}: not a {what} CSV: missing column(s) {', '.join(missing)} (found: {found})"
         )
-    present = [c for c in columns if c.name in header]
-    text = [c.name for c in present if c.kind == "str"]
-    frame = _parse(path, data, [c.name for c in present], text, what)
+    wanted = {c.name: c for c in columns}
+    chosen: dict[str, Column] = {}  # the file's name of each known column -> the column
+    for raw_name, name in zip(raw, header, strict=True):
+        if name in wanted:
+            chosen[raw_name] = wanted.pop(name)  # the first of duplicate columns wins
+    frame = _parse(path, data, chosen, what)
     if frame.empty and not allow_no_rows:
         raise ReportInputError(f"{path}: header only, no data rows in this {what} CSV")
-    for column in present:
+    for column in chosen.values():
         frame[column.name] = _typed(path, frame[column.name], column)
     return CsvTable(path, frame, truncated)
 
@@ -109,34 +119,53 @@ def _drop_cut_last_line(data: bytes) -> tuple[bytes, bool]:
 
 
 def _header(path: Path, data: bytes, what: str) -> list[str]:
-    first = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").lstrip("\ufeff")
-    try:
-        names = next(csv.reader([first]))
-    except (csv.Error, StopIteration):
-        raise ReportInputError(f"{path}: unreadable header line, not a {what} CSV") from None
-    return [name.strip() for name in names]
+    """The column names as pandas reads them (a repeated name gets a ``.1`` suffix)."""
+    return [str(name) for name in _read_csv(path, data, what, nrows=0).columns]
 
 
-def _parse(path: Path, data: bytes, usecols: list[str], text: list[str], what: str) -> pd.DataFrame:
+def _parse(path: Path, data: bytes, chosen: dict[str, Column], what: str) -> pd.DataFrame:
+    """The ``chosen`` columns (keyed by their name in the file), named as expected."""
+    frame = _read_csv(
+        path,
+        data,
+        what,
+        dtype={raw: str for raw, column in chosen.items() if column.kind == "str"},
+        keep_default_na=False,
+        na_values={
+            raw: [""] if column.kind == "str" else _MISSING_NUMBER for raw, column in chosen.items()
+        },
+    )
+    frame = frame[list(chosen)]
+    frame.columns = [column.name for column in chosen.values()]
+    return frame
+
+
+def _read_csv(path: Path, data: bytes, what: str, **options: Any) -> pd.DataFrame:
+    """pandas' reader; its errors, and its warning about a row longer than the header (whose
+    extra cells it would drop), become one-line ``ReportInputError``s."""
     try:
-        frame = pd.read_csv(
-            io.BytesIO(data),
-            dtype=dict.fromkeys(text, str),
-            index_col=False,
-            encoding="utf-8",
-            encoding_errors="strict",
-            skipinitialspace=True,
-            low_memory=False,
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(
+                io.BytesIO(data),
+                index_col=False,
+                encoding="utf-8",
+                encoding_errors="strict",
+                skipinitialspace=True,
+                low_memory=False,
+                **options,
+            )
     except UnicodeDecodeError:
         raise ReportInputError(f"{path}: not UTF-8 text, not a {what} CSV") from None
     except pd.errors.EmptyDataError:
         raise ReportInputError(f"{path}: empty file (expected a {what} CSV)") from None
+    except pd.errors.ParserWarning:
+        raise ReportInputError(
+            f"{path}: malformed {what} CSV (a row has more fields than the header)"
+        ) from None
     except (pd.errors.ParserError, ValueError) as exc:
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise ReportInputError(f"{path}: malformed {what} CSV ({detail})") from None
-    frame.columns = [str(name).strip().lstrip("\ufeff") for name in frame.columns]
-    return frame.loc[:, ~frame.columns.duplicated()][usecols]
 
 
 def _typed(path: Path, series: pd.Series, column: Column) -> pd.Series:
@@ -157,6 +186,9 @@ def _typed(path: Path, series: pd.Series, column: Column) -> pd.Series:
     bad = present & ~np.isfinite(values)
     if bad.any():
         _fail_at(path, column, series, bad, "is not a finite number")
+    huge = present & (np.abs(np.nan_to_num(values)) > _MAX_NUMBER)
+    if huge.any():
+        _fail_at(path, column, series, huge, f"is out of range (above {_MAX_NUMBER:.0e})")
     if column.kind == "int":
         fraction = present & (np.nan_to_num(values) % 1 != 0)
         if fraction.any():

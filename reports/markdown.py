@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.explain import reasons
+from reports.explain import drift_line, reasons
 
 ICONS = {"healthy": "🟢", "degraded": "🟠", "critical": "🔴"}
 
@@ -117,6 +117,8 @@ def render_summary(report: dict[str, Any], html_name: str = "report.html") -> st
                 ],
             ),
         ]
+    if report.get("drift"):
+        lines += ["", "### Drift", "", drift_line(report["drift"])]
     if report["warnings"]:
         lines += ["", "### Warnings", "", *[f"- ⚠️ {w['message']}" for w in report["warnings"]]]
     lines += ["", f"Full report: `{report['run']['dir']}/{html_name}`", ""]

@@ -16,6 +16,7 @@ import numpy as np
 
 # A user count that lasts less than this is a ramp towards the next level, not a phase.
 MIN_PLATEAU_S = 3.0
+MAX_USERS = 10**9  # far beyond any load generator: a larger count is damage
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,16 @@ def from_run_json(document: dict[str, Any]) -> list[Phase]:
         name, start, end, users = (item.get(k) for k in ("name", "start", "end", "users"))
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"run.json phase {i + 1} has no name")
-        if not all(_is_number(v) for v in (start, end)) or end < start:
+        if (
+            not all(_is_number(v) for v in (start, end))
+            or end < start
+            or not math.isfinite(end - start)
+        ):
             raise ValueError(f"run.json phase {name!r} has no valid start and end")
         if users is not None and not _is_number(users):
             raise ValueError(f"run.json phase {name!r} has a non-numeric user count")
+        if users is not None and not (0 <= users <= MAX_USERS and float(users).is_integer()):
+            raise ValueError(f"run.json phase {name!r} has an impossible user count ({users!r})")
         phases.append(Phase(name.strip(), float(start), float(end), _int_or_none(users)))
     phases.sort(key=lambda p: p.start)
     for before, after in zip(phases, phases[1:], strict=False):

@@ -18,6 +18,7 @@ import pandas as pd
 from perf_lib.thresholds import METRICS, Level, Thresholds, worst
 from reports import caveats
 from reports.analysis import Analysis, analyse_requests
+from reports.drift import Drift, measure_drift
 from reports.fallback import analyse_locust, failure_rows, history_samples, users_series
 from reports.phases import Phase, by_name, from_run_json, segment_by_users, whole_run
 from reports.recovery import (
@@ -53,6 +54,7 @@ class ReportModel:
     recovery: Recovery | None
     server: ServerSide | None
     thresholds: Thresholds
+    drift: Drift | None
 
 
 def make_report(run: RunData, thresholds: Thresholds) -> ReportModel:
@@ -76,6 +78,7 @@ def make_report(run: RunData, thresholds: Thresholds) -> ReportModel:
         degradation = degradation_pct(table["p95_ms"].iloc[normal], table["p95_ms"].iloc[spike])
         recovery = measure_recovery(run, analysis, normal, spike)
     server = server_side(analysis, run.requests, run.server_history)
+    drift = measure_drift(run.scenario, analysis, run.requests, run.history, run.server_history)
 
     endpoints = [_judged(name, row, thresholds) for name, row in analysis.endpoints.iterrows()]
     phase_rows = [_phase(i, p, analysis, thresholds) for i, p in enumerate(phases)]
@@ -101,11 +104,12 @@ def make_report(run: RunData, thresholds: Thresholds) -> ReportModel:
         "recovery_seconds": recovery.seconds if recovery else None,
         "recovery": _recovery(recovery),
         "server": _clean(server.summary) if server else None,
+        "drift": _clean(drift.summary) if drift else None,
         "errors": analysis.top_errors,
-        "warnings": caveats.collect(run, analysis, phases_note, recovery, spike_measured),
+        "warnings": caveats.collect(run, analysis, phases_note, recovery, spike_measured, drift),
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    return ReportModel(report, analysis, recovery, server, thresholds)
+    return ReportModel(report, analysis, recovery, server, thresholds, drift)
 
 
 def resolve_phases(run: RunData) -> tuple[list[Phase], str | None]:

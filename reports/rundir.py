@@ -78,6 +78,7 @@ SERVER_COLUMNS = (
             "queries_failed",
             "p95_ms",
             "error_rate_pct",
+            "rss_bytes",
         )
     ),
 )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from reports.explain import drift_line
+
 
 def render_terminal(report: dict[str, Any], html_path: str | None = None) -> str:
-    """A few lines for a terminal: verdict, phases, endpoints, spike outcome, report path."""
+    """A few lines for a terminal: verdict, phases, endpoints, spike or drift, report path."""
     totals = report["totals"]
     head = f"{report['scenario']}: {report['verdict'].upper()}"
     if report["partial"]:
@@ -58,6 +60,8 @@ def render_terminal(report: dict[str, Any], html_path: str | None = None) -> str
             "",
             f"spike degradation {spike}  ·  recovery {back} ({recovery['verdict'].upper()})",
         ]
+    if report.get("drift"):
+        lines += ["", drift_line(report["drift"])]
     if report["warnings"]:
         lines += [
             "",

@@ -9,26 +9,17 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from scenarios.catalog import REQUEST_LOG_COLUMNS
+
 START = 1_700_000_000.0
 HISTORICAL, HEALTH = "/api/v1/historical", "/health"
-REQUEST_COLUMNS = [
-    "timestamp",
-    "request_type",
-    "name",
-    "response_time_ms",
-    "response_length",
-    "status_code",
-    "success",
-    "exception",
-    "x_cache",
-    "server_ms",
-]
+REQUEST_COLUMNS = list(REQUEST_LOG_COLUMNS)
 PERCENTILES = ["50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%", "100%"]
 STATS_HEADER = [
     "Type",
@@ -289,6 +280,42 @@ def constant_run(run_dir: Path, per_endpoint: dict[str, tuple[float, int, int]],
         {"name": kw.pop("scenario", "sustained"), "start": START, "end": START + 100, "users": 10}
     ]
     return write_run(run_dir, rows, phases, scenario=phases[0]["name"], **kw)
+
+
+def sustained_rows(
+    window_ms: Sequence[float], window_failures: Sequence[int] | None = None, per_second: int = 10
+) -> list[tuple]:
+    """A steady run of 10 s windows: every response of window ``k`` takes ``window_ms[k]`` (so
+    that is its p95) and ``window_failures[k]`` of its requests fail (one per second at most)."""
+    failures = window_failures or [0] * len(window_ms)
+    return block(
+        START,
+        10 * len(window_ms),
+        per_second,
+        lambda s, j, n: window_ms[s // 10],
+        fail_of=lambda s, j: j == 0 and s % 10 < failures[s // 10],
+    )
+
+
+def write_sustained(run_dir: Path, rows: list[tuple], seconds: float, **kw) -> Path:
+    """A ``sustained`` run of one phase from ``START`` lasting ``seconds``."""
+    phases = [{"name": "sustained", "start": START, "end": START + seconds, "users": 10}]
+    return write_run(run_dir, rows, phases, scenario="sustained", **kw)
+
+
+def write_server_history(
+    run_dir: Path, rss_mb: Sequence[float], cache_size: Sequence[int] | None = None
+) -> None:
+    """server_history.csv with one sample a second from ``START`` + 0.5 s; RSS in MB (10^6 B)."""
+    frame = pd.DataFrame(
+        {
+            "timestamp": START + 0.5 + np.arange(len(rss_mb)),
+            "rss_bytes": np.round(np.asarray(rss_mb, dtype=float) * 1e6).astype(np.int64),
+        }
+    )
+    if cache_size is not None:
+        frame["cache_size"] = cache_size
+    frame.to_csv(run_dir / "server_history.csv", index=False)
 
 
 def copy_real_fixture(target: Path) -> Path:

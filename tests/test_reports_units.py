@@ -81,6 +81,9 @@ def test_from_run_json_checks_phases():
             "overlap",
         ),
         ({"phases": [{"name": "a", "start": 0, "end": 5, "users": "ten"}]}, "non-numeric"),
+        ({"phases": [{"name": "a", "start": 0, "end": 5, "users": 1e30}]}, "impossible user"),
+        ({"phases": [{"name": "a", "start": 0, "end": 5, "users": -3.5}]}, "impossible user"),
+        ({"phases": [{"name": "a", "start": -1.7e308, "end": 1.7e308}]}, "no valid start"),
     ]:
         with pytest.raises(ValueError, match=reason):
             from_run_json(bad)
