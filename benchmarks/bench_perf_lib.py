@@ -284,7 +284,7 @@ def _filled_monitor(samples: int) -> PerformanceMonitor:
 #: Documented bounds (QueryCache and PerformanceMonitor docstrings): bookkeeping per cache
 #: entry, and per monitor aggregate (one per minute and query type) beyond its buckets.
 CACHE_ENTRY_BOUND = 400
-AGGREGATE_BOUND = 400
+AGGREGATE_BOUND = 500
 BUCKET_BYTES = 12
 
 
@@ -321,7 +321,7 @@ def churn_rows(operations: int = 10_000_000) -> list[dict]:
 
     monitor_bytes, monitor = allocated_bytes(monitor_churn)
     aggregates = [a for by_type in monitor._minutes.values() for a in by_type.values()]
-    monitor_bound = int(1.25 * 10_000 * 16 * 1.1) + sum(
+    monitor_bound = int(1.4 * 10_000 * 16 * 1.1) + sum(
         AGGREGATE_BOUND + BUCKET_BYTES * a.buckets.size for a in aggregates
     )
     return [

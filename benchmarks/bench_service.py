@@ -72,7 +72,7 @@ class Load:
     errors: int
 
 
-def _cpu(core: int) -> list[str]:
+def pinned_to(core: int) -> list[str]:
     """A ``taskset`` prefix pinning to ``core`` when that is possible, else nothing."""
     if shutil.which("taskset") and os.cpu_count() and os.cpu_count() > core:
         return ["taskset", "-c", str(core)]
@@ -82,7 +82,7 @@ def _cpu(core: int) -> list[str]:
 def _wrk(base: str, path: str, duration: int, script: Path) -> Load:
     url = base + path
     output = subprocess.run(
-        [*_cpu(1), "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{duration}s", "-s", str(script), url],
+        [*pinned_to(1), "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{duration}s", "-s", str(script), url],
         capture_output=True, text=True, check=True, timeout=duration + 30,
     ).stdout  # fmt: skip
     line = next(x for x in output.splitlines() if x.startswith("RESULT "))
@@ -94,12 +94,12 @@ def _wrk(base: str, path: str, duration: int, script: Path) -> Load:
     )
 
 
-def _locust(base: str, path: str, duration: int, workdir: Path) -> Load:
+def locust_load(base: str, path: str, duration: int, workdir: Path) -> Load:
     locustfile = workdir / "bench_locustfile.py"
     locustfile.write_text(_LOCUSTFILE)
     prefix = workdir / "locust"
     subprocess.run(
-        [*_cpu(1), sys.executable, "-m", "locust", "-f", str(locustfile), "--headless",
+        [*pinned_to(1), sys.executable, "-m", "locust", "-f", str(locustfile), "--headless",
          "-u", str(CONNECTIONS), "-r", str(CONNECTIONS), "-t", f"{duration}s", "--host", base,
          "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"],
         env={**os.environ, "BENCH_PATH": path}, capture_output=True, check=False,
@@ -122,7 +122,7 @@ class LoadGenerator:
     def run(self, base: str, path: str, duration: int) -> Load:
         if self.name == "wrk":
             return _wrk(base, path, duration, self._script)
-        return _locust(base, path, duration, self.workdir)
+        return locust_load(base, path, duration, self.workdir)
 
     def measure(self, base: str, path: str) -> Load:
         """A warm-up, then the measured run."""
@@ -133,12 +133,12 @@ class LoadGenerator:
         return load
 
 
-def _start(
+def start_pinned(
     argv: list[str], log: Path, ready_path: str, env: dict[str, str]
 ) -> tuple[ChildProcess, str]:
     """A server pinned to core 0 on a free port, once ``ready_path`` answers 200."""
     port = free_port()
-    child = ChildProcess([*_cpu(0), *argv, "--port", str(port)], log, env)
+    child = ChildProcess([*pinned_to(0), *argv, "--port", str(port)], log, env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and child.exit_code is None:
@@ -166,7 +166,7 @@ def _servers(db: Path, workdir: Path) -> Iterator[dict[str, str]]:
     with ExitStack() as stack:
         urls = {}
         for name, (argv, ready_path, env) in specs.items():
-            child, urls[name] = _start(
+            child, urls[name] = start_pinned(
                 argv, workdir / f"{name}.log", ready_path, {**base_env, **env}
             )
             stack.callback(child.stop)

@@ -51,7 +51,7 @@ def _histogram(
     return (occupied + ZERO_BUCKET).astype(np.int32), dense[occupied].astype(np.int64)
 
 
-@dataclass
+@dataclass(slots=True)
 class Aggregate:
     """Statistics of a set of durations (ms) that merge without the durations themselves."""
 

@@ -88,7 +88,7 @@ class PerformanceMonitor:
     accepted for call-site compatibility and discarded: it is never stored.
 
     Memory: the buffer holds at most 1.4 x ``max_samples`` samples of 16 bytes; beyond it,
-    one aggregate per minute of the window and query type, each under 400 bytes plus 12
+    one aggregate per minute of the window and query type, each under 500 bytes plus 12
     bytes per occupied histogram bucket (at most ~4,000 buckets span 1 us to 1 h).
     """
 
