@@ -19,12 +19,22 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from perf_lib.thresholds import Limit
 from reports.report import ReportModel
 
 LEVEL_COLOURS = {"healthy": "#2e7d32", "degraded": "#ef8f00", "critical": "#c62828"}
 PHASE_COLOURS = ("#e3f2fd", "#fff3e0", "#e8f5e9", "#f3e5f5", "#fffde7", "#e0f7fa")
 SIZE = (10.0, 3.6)
 DPI = 100
+
+
+def _draw_limits(ax: Axes, limits: Limit, degraded_label: str, critical_label: str) -> None:
+    """The two threshold lines of one metric, dashed in their level's colour."""
+    for value, level, label in (
+        (limits.healthy, "degraded", degraded_label),
+        (limits.degraded, "critical", critical_label),
+    ):
+        ax.axhline(value, color=LEVEL_COLOURS[level], ls="--", lw=1, label=label.format(value))
 
 
 def render_all(model: ReportModel) -> dict[str, bytes]:
@@ -60,20 +70,7 @@ def latency_chart(model: ReportModel) -> Figure | None:
     ):
         ax.plot(t, series[column].to_numpy(dtype=float), label=label, color=colour, lw=width)
     limits = model.thresholds.limits_for(None)["p95_ms"]
-    ax.axhline(
-        limits.healthy,
-        color=LEVEL_COLOURS["degraded"],
-        ls="--",
-        lw=1,
-        label=f"p95 degraded from {limits.healthy:g} ms",
-    )
-    ax.axhline(
-        limits.degraded,
-        color=LEVEL_COLOURS["critical"],
-        ls="--",
-        lw=1,
-        label=f"p95 critical above {limits.degraded:g} ms",
-    )
+    _draw_limits(ax, limits, "p95 degraded from {:g} ms", "p95 critical above {:g} ms")
     values = series[["p50_ms", "p99_ms"]].to_numpy(dtype=float)
     positive = values[np.isfinite(values) & (values > 0)]
     if positive.size:
@@ -127,20 +124,7 @@ def errors_chart(model: ReportModel) -> Figure | None:
     rate = _error_rate(series)
     twin.plot(t, rate, color="#4e342e", lw=1.2, label="error rate %")
     limits = model.thresholds.limits_for(None)["error_rate_pct"]
-    twin.axhline(
-        limits.healthy,
-        color=LEVEL_COLOURS["degraded"],
-        ls="--",
-        lw=1,
-        label=f"degraded from {limits.healthy:g} %",
-    )
-    twin.axhline(
-        limits.degraded,
-        color=LEVEL_COLOURS["critical"],
-        ls="--",
-        lw=1,
-        label=f"critical above {limits.degraded:g} %",
-    )
+    _draw_limits(twin, limits, "degraded from {:g} %", "critical above {:g} %")
     top = float(np.nanmax(rate, initial=0.0))
     twin.set_ylim(0, max(top, limits.degraded) * 1.25)
     twin.set_ylabel("error rate %")
