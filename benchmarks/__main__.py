@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     unknown = set(args.suites) - set(SUITES)
     if unknown:
-        parser.error(f"unknown suite(s): {', '.join(sorted(unknown))}")
+        parser.exit(2, f"{parser.prog}: error: unknown suite(s): {', '.join(sorted(unknown))}\n")
     rows: list[dict] = []
     for suite in args.suites or SUITES:
         module = importlib.import_module(f"benchmarks.bench_{suite}")
