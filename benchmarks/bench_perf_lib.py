@@ -206,12 +206,21 @@ def invalidate_row() -> dict:
             cache.set_sync("small" if i % 100 == 0 else "big", b"v", i=i)
         return cache
 
-    timings = []
+    timings, releases = [], []
     for _ in range(5):
         cache = setup()
         timings.append(best_seconds(lambda c=cache: c.invalidate_sync("small"), repeat=1))
+        # The deletions that invalidation defers to later writes, timed all at once here.
+        releases.append(best_seconds(lambda c=cache: c._release(ENTRIES), repeat=1))
     ms = min(timings) * 1000
-    return row("invalidate 1k of 100k entries", ms, "ms", "<= 0.2", ms <= 0.2)
+    return row(
+        "invalidate 1k of 100k entries",
+        ms,
+        "ms",
+        "<= 0.2",
+        ms <= 0.2,
+        deferred_release_ms=min(releases) * 1000,
+    )
 
 
 def monitor_record_row() -> dict:

@@ -5,10 +5,16 @@ a list item increment on a counter cell that only the calling thread writes) is 
 C-level operation under the GIL, so two threads reading at once do not convoy on a lock the
 way a locked read does. Writes (set, expiry, eviction, invalidation) take one lock.
 
-Keys are ``(shape, *values)``: the shape is an interned tuple of the namespace and the sorted
-parameter names, shared by every entry of that shape, so a key costs one small tuple and the
-order of keyword arguments does not matter. Unhashable values (lists, dicts, sets) are frozen
-into hashable equivalents. With ``hashed_keys=True`` only a digest of the values is kept.
+Keys are ``(shape, *values)``: the shape is an interned tuple of the namespace, its
+generation and the sorted parameter names, shared by every entry of that shape, so a key costs
+one small tuple and the order of keyword arguments does not matter. Unhashable values (lists,
+dicts, sets) are frozen into hashable equivalents. With ``hashed_keys=True`` only a digest of
+the values is kept.
+
+Invalidating a namespace bumps its generation, so no later key can match its old entries,
+and hands their index to a reclaim list: the call costs O(1) however many entries it drops,
+and never stalls the event loop. The dropped entries leave memory in batches on later writes,
+before any live entry would be evicted for room, so they never cost a live entry its place.
 """
 
 from __future__ import annotations
@@ -68,10 +74,14 @@ class QueryCache:
     absent from ``stats()`` and ``repr()``, and with ``hashed_keys=True`` they are not even
     kept in memory (a 128-bit BLAKE2b digest is stored instead).
 
-    Memory: at most ``max_size`` entries, each costing under 400 bytes of bookkeeping (key
-    tuple, recency link, expiry, namespace index; about 300 measured) plus its parameter
-    values and the cached value itself.
+    Memory: at most ``max_size`` entries, invalidated ones included until released, each
+    costing under 400 bytes of bookkeeping (key tuple, recency link, expiry, namespace index;
+    about 300 measured) plus its parameter values and the cached value itself.
     """
+
+    # Invalidated entries that each write releases: a few microseconds per write, and enough
+    # to outpace refilling, since every write adds at most one entry.
+    reclaim_per_write = 8
 
     def __init__(
         self,
@@ -90,9 +100,11 @@ class QueryCache:
         self._timer = timer
         # key -> (value, expires_at); order is recency, oldest first.
         self._data: OrderedDict[Key, tuple[Any, float]] = OrderedDict()
-        # namespace -> its keys, in insertion order (a dict used as an ordered set): walking
-        # them in the order they were allocated keeps invalidation cache-friendly.
+        # namespace -> its live keys (a dict used as an ordered set).
         self._by_namespace: dict[str, dict[Key, None]] = {}
+        # Indexes of invalidated namespaces whose entries are still in _data, and their total.
+        self._reclaim: list[dict[Key, None] | list[Key]] = []
+        self._unreclaimed = 0
         self._shapes: dict[tuple[str, ...], tuple[tuple[str, ...], Callable[..., Any]]] = {}
         self._write_lock = threading.Lock()
         # thread id -> [hits, misses]; each thread only writes its own cell.
@@ -101,7 +113,7 @@ class QueryCache:
         self._expirations = 0
         self._loads = 0
         self._coalesced = 0
-        # Bumped by invalidation, so that a load that started before it is not stored.
+        # Bumped by invalidation: part of every key, so old entries become unreachable.
         self._generation: dict[str, int] = {}
         self._clear_epoch = 0
         self._inflight: dict[Key, asyncio.Future[Any]] = {}
@@ -113,7 +125,7 @@ class QueryCache:
         shape_id = (namespace, *params)
         shape = self._shapes.get(shape_id)
         if shape is None:
-            shape = self._shapes[shape_id] = self._make_shape(namespace, params)
+            shape = self._make_shape(shape_id, namespace, params)
         head, values = shape
         key = (head,) + values(params)
         if self.hashed_keys:
@@ -121,18 +133,28 @@ class QueryCache:
         return key
 
     def _make_shape(
-        self, namespace: str, params: dict[str, Any]
-    ) -> tuple[tuple[str, ...], Callable[..., Any]]:
+        self, shape_id: tuple[str, ...], namespace: str, params: dict[str, Any]
+    ) -> tuple[tuple[Any, ...], Callable[..., Any]]:
+        """Build and register a shape; under the lock, so that none outlives an invalidation."""
         if not isinstance(namespace, str):
             raise TypeError(f"namespace must be a str, not {type(namespace).__name__}")
         names = tuple(sorted(params))
-        head = (namespace, *names)
         if not names:
-            return head, lambda params: ()
-        if len(names) == 1:
+            values: Callable[..., Any] = lambda params: ()  # noqa: E731
+        elif len(names) == 1:
             (name,) = names
-            return head, lambda params: (params[name],)
-        return head, operator.itemgetter(*names)
+            values = lambda params: (params[name],)  # noqa: E731
+        else:
+            values = operator.itemgetter(*names)
+        with self._write_lock:
+            head = (namespace, self._generation.get(namespace, 0), *names)
+            shape = self._shapes[shape_id] = (head, values)
+        return shape
+
+    def _is_current(self, key: Key) -> bool:
+        """Whether ``key`` was built after the last invalidation of its namespace."""
+        namespace, generation = key[0][:2]
+        return generation == self._generation.get(namespace, 0)
 
     @staticmethod
     def _digest(key: Key) -> bytes:
@@ -184,7 +206,7 @@ class QueryCache:
 
     def _expire(self, key: Key, entry: tuple[Any, float]) -> None:
         with self._write_lock:
-            if self._data.get(key) is entry:
+            if self._data.get(key) is entry and self._is_current(key):
                 del self._data[key]
                 self._unindex(key)
                 self._expirations += 1
@@ -197,6 +219,11 @@ class QueryCache:
         entry = (value, self._timer() + ttl)
         data = self._data
         with self._write_lock:
+            head = key[0]  # inlined _is_current: this is the write path
+            if head[1] != self._generation.get(head[0], 0):
+                return  # built before an invalidation: storing it would resurrect stale data
+            if self._reclaim:
+                self._release(self.reclaim_per_write)
             try:
                 present = key in data
             except TypeError:
@@ -208,7 +235,8 @@ class QueryCache:
                 return
             by_namespace = self._by_namespace
             if len(data) >= self.max_size:
-                # Evict before inserting: lock-free readers must never see max_size + 1.
+                # Only live entries are left (releasing one invalidated entry made room
+                # otherwise). Evict before inserting: readers must never see max_size + 1.
                 old_key, _ = data.popitem(last=False)
                 del by_namespace[old_key[0][0]][old_key]
                 self._evictions += 1
@@ -222,22 +250,45 @@ class QueryCache:
         """Drop ``key`` from its namespace index; the caller holds the write lock."""
         del self._by_namespace[key[0][0]][key]
 
+    def _release(self, budget: int) -> None:
+        """Delete up to ``budget`` invalidated entries; the caller holds the write lock."""
+        reclaim, data = self._reclaim, self._data
+        while budget and reclaim:
+            keys = reclaim[-1]
+            if not isinstance(keys, list):
+                keys = reclaim[-1] = list(keys)  # once, so that batches are slices
+            batch = keys[-budget:]
+            del keys[-budget:]
+            # The loop runs in C (map drained by a zero-length deque): no bytecode per entry.
+            deque(map(data.__delitem__, batch), maxlen=0)
+            self._unreclaimed -= len(batch)
+            budget -= len(batch)
+            if not keys:
+                reclaim.pop()
+
     def _remove_namespace(self, namespace: str | None) -> int:
         with self._write_lock:
             if namespace is None:
-                removed = len(self._data)
+                removed = len(self._data) - self._unreclaimed
                 self._data.clear()
                 self._by_namespace.clear()
+                self._reclaim.clear()
+                self._unreclaimed = 0
                 self._clear_epoch += 1
                 return removed
             self._generation[namespace] = self._generation.get(namespace, 0) + 1
-            keys = self._by_namespace.pop(namespace, {})
-            # The loop runs in C (map drained by a zero-length deque): no bytecode per entry.
-            deque(map(self._data.__delitem__, keys), maxlen=0)
+            stale_shapes = [shape_id for shape_id in self._shapes if shape_id[0] == namespace]
+            for shape_id in stale_shapes:
+                del self._shapes[shape_id]
+            keys = self._by_namespace.pop(namespace, None)
+            if not keys:
+                return 0
+            self._reclaim.append(keys)
+            self._unreclaimed += len(keys)
             return len(keys)
 
-    def _generation_of(self, namespace: str) -> tuple[int, int]:
-        return self._clear_epoch, self._generation.get(namespace, 0)
+    def _live_size(self) -> int:
+        return max(0, len(self._data) - self._unreclaimed)
 
     # ------------------------------------------------------------- sync API
 
@@ -290,8 +341,7 @@ class QueryCache:
             self._check_ttl(ttl)
         load = self._inflight.get(key)
         if load is None:
-            generation = self._generation_of(namespace)
-            load = asyncio.ensure_future(self._load(key, namespace, generation, loader, ttl))
+            load = asyncio.ensure_future(self._load(key, self._clear_epoch, loader, ttl))
             load.add_done_callback(_consume_exception)
             self._inflight[key] = load
         else:
@@ -301,8 +351,7 @@ class QueryCache:
     async def _load(
         self,
         key: Key,
-        namespace: str,
-        generation: tuple[int, int],
+        clear_epoch: int,
         loader: Loader,
         ttl: float | None,
     ) -> Any:
@@ -314,8 +363,9 @@ class QueryCache:
                 value = await asyncio.to_thread(loader)
                 if inspect.isawaitable(value):
                     value = await value
-            # An invalidation during the load means the loaded value may already be stale.
-            if generation == self._generation_of(namespace):
+            # An invalidation during the load means the loaded value may already be stale:
+            # _store drops keys of an invalidated generation, and this guards a full clear.
+            if clear_epoch == self._clear_epoch:
                 self._store(key, value, ttl)
             return value
         finally:
@@ -326,7 +376,7 @@ class QueryCache:
     # ---------------------------------------------------------------- stats
 
     def __len__(self) -> int:
-        return len(self._data)
+        return self._live_size()
 
     def stats(self) -> dict[str, Any]:
         """Counters and sizes only: never a key or a parameter value."""
@@ -335,7 +385,7 @@ class QueryCache:
         misses = sum(cell[_MISSES] for cell in cells)
         lookups = hits + misses
         return {
-            "size": len(self._data),
+            "size": self._live_size(),
             "max_size": self.max_size,
             "hits": hits,
             "misses": misses,
@@ -351,7 +401,7 @@ class QueryCache:
 
     def __repr__(self) -> str:
         return (
-            f"QueryCache(size={len(self._data)}, max_size={self.max_size}, "
+            f"QueryCache(size={self._live_size()}, max_size={self.max_size}, "
             f"default_ttl={self.default_ttl:g}, hashed_keys={self.hashed_keys})"
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import weakref
 from collections import OrderedDict
 
 import pytest
@@ -176,6 +177,68 @@ def test_invalidate_does_not_scan_the_whole_cache():
         cache.set_sync("small", i, i=i)
     assert cache.invalidate_sync("small") == 10
     assert len(cache) == 1_000
+
+
+def test_invalidate_leaves_the_entries_untouched_until_later_writes():
+    """The call is O(1) for the caller: deleting the entries is left to the writes after it."""
+
+    class NoDelete(OrderedDict):
+        def __delitem__(self, key):
+            raise AssertionError("invalidate deleted entries itself")
+
+    cache, _ = make_cache(max_size=10_000)
+    cache._data = NoDelete()
+    for i in range(1_000):
+        cache.set_sync("big", i, i=i)
+    assert cache.invalidate_sync("big") == 1_000
+    assert len(cache) == 0
+    assert cache.get_sync("big", i=1) is None
+
+
+class Payload:
+    """A cached value that can be watched with a weak reference."""
+
+
+def test_invalidated_values_are_released_by_the_writes_that_follow():
+    cache, _ = make_cache(max_size=1_000)
+    payloads = [Payload() for _ in range(100)]
+    watchers = [weakref.ref(p) for p in payloads]
+    for i, payload in enumerate(payloads):
+        cache.set_sync("historical_data", payload, i=i)
+    del payloads, payload
+    assert cache.invalidate_sync("historical_data") == 100
+    writes = -(-100 // cache.reclaim_per_write)
+    for i in range(writes - 1):
+        cache.set_sync("symbols", i, i=i)
+    assert any(watcher() is not None for watcher in watchers)
+    cache.set_sync("symbols", "last", i=writes)
+    assert all(watcher() is None for watcher in watchers)
+    assert len(cache) == writes
+
+
+def test_a_full_cache_releases_invalidated_entries_before_evicting_live_ones():
+    cache, _ = make_cache(max_size=3)
+    cache.reclaim_per_write = 1
+    cache.set_sync("a", 1, i=1)
+    cache.set_sync("a", 2, i=2)
+    cache.set_sync("b", 3, i=3)
+    assert cache.invalidate_sync("a") == 2
+    cache.set_sync("b", 4, i=4)
+    cache.set_sync("b", 5, i=5)
+    assert [cache.get_sync("b", i=i) for i in (3, 4, 5)] == [3, 4, 5]
+    assert cache.stats()["evictions"] == 0
+    cache.set_sync("b", 6, i=6)
+    assert cache.get_sync("b", i=3) is None
+    assert cache.stats()["evictions"] == 1
+
+
+def test_a_write_built_before_an_invalidation_is_not_stored():
+    cache, _ = make_cache()
+    key = cache._key("ns", {"k": 1})  # a writer that computed its key, then lost the CPU
+    assert cache.invalidate_sync("ns") == 0
+    cache._store(key, "stale", None)
+    assert cache.get_sync("ns", k=1) is None
+    assert len(cache) == 0
 
 
 def test_evicted_and_expired_entries_leave_the_namespace_index():

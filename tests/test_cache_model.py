@@ -79,11 +79,22 @@ class CacheModel(RuleBasedStateMachine):
     def agrees_with_the_model(self):
         stats = self.cache.stats()
         assert stats["size"] == len(self.model) <= MAX_SIZE
+        assert len(self.cache._data) <= MAX_SIZE
         assert {k: stats[k] for k in self.counts} == self.counts
 
 
+class CacheModelReleasingOneAtATime(CacheModel):
+    """Invalidated entries linger across writes, so eviction must release them before live ones."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cache.reclaim_per_write = 1
+
+
 TestCacheModel = CacheModel.TestCase
-TestCacheModel.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
+TestCacheModelReleasingOneAtATime = CacheModelReleasingOneAtATime.TestCase
+for case in (TestCacheModel, TestCacheModelReleasingOneAtATime):
+    case.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
 
 
 @pytest.fixture
@@ -128,6 +139,7 @@ def test_threads_hammering_the_cache_keep_its_invariants(threads, fast_thread_sw
     assert errors == []
     stats = cache.stats()
     assert stats["hits"] + stats["misses"] == sum(gets)
-    assert stats["size"] == len(cache._data) <= 64
+    assert stats["size"] == len(cache._data) - cache._unreclaimed <= 64
     indexed = sum(len(keys) for keys in cache._by_namespace.values())
     assert indexed == stats["size"]
+    assert sum(len(keys) for keys in cache._reclaim) == cache._unreclaimed
