@@ -105,7 +105,7 @@ class QueryCache:
         # Indexes of invalidated namespaces whose entries are still in _data, and their total.
         self._reclaim: list[dict[Key, None] | list[Key]] = []
         self._unreclaimed = 0
-        self._shapes: dict[tuple[str, ...], tuple[tuple[str, ...], Callable[..., Any]]] = {}
+        self._shapes: dict[tuple[str, ...], tuple[tuple[Any, ...], Callable[..., Any]]] = {}
         self._write_lock = threading.Lock()
         # thread id -> [hits, misses]; each thread only writes its own cell.
         self._counters: dict[int, list[int]] = {}
