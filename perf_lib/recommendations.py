@@ -57,23 +57,32 @@ def _cache_advice(cache: Mapping[str, Any]) -> str:
     return advice
 
 
-def _p99_advice(p99: float, thresholds: Thresholds) -> str:
-    level = thresholds.level("p99_ms", p99)
-    limit = thresholds.limits_for()["p99_ms"]
+def _level_advice(
+    what: str,
+    metric: str,
+    value: float,
+    shown: str,
+    unit: str,
+    remedy: str,
+    thresholds: Thresholds,
+) -> str:
+    """``what`` is healthy below its threshold; otherwise its level and ``remedy``."""
+    level = thresholds.level(metric, value)
+    healthy = f"{thresholds.limits_for()[metric].healthy:g}{unit}"
     if level is Level.HEALTHY:
-        return f"P99 query time is healthy at {p99:.1f}ms (below {limit.healthy:g}ms)"
-    return (
-        f"P99 query time is {level.label} at {p99:.1f}ms (healthy below {limit.healthy:g}ms) "
-        "- consider database optimization"
-    )
+        return f"{what} is healthy at {shown}{unit} (below {healthy})"
+    return f"{what} is {level.label} at {shown}{unit} (healthy below {healthy}) - {remedy}"
+
+
+def _p99_advice(p99: float, thresholds: Thresholds) -> str:
+    return _level_advice(
+        "P99 query time", "p99_ms", p99, f"{p99:.1f}", "ms",
+        "consider database optimization", thresholds,
+    )  # fmt: skip
 
 
 def _error_advice(error_rate: float, thresholds: Thresholds) -> str:
-    level = thresholds.level("error_rate_pct", error_rate)
-    limit = thresholds.limits_for()["error_rate_pct"]
-    if level is Level.HEALTHY:
-        return f"Error rate is healthy at {error_rate:.2f}% (below {limit.healthy:g}%)"
-    return (
-        f"Error rate is {level.label} at {error_rate:.2f}% (healthy below {limit.healthy:g}%) "
-        "- review the failing queries"
-    )
+    return _level_advice(
+        "Error rate", "error_rate_pct", error_rate, f"{error_rate:.2f}", "%",
+        "review the failing queries", thresholds,
+    )  # fmt: skip

@@ -57,12 +57,10 @@ def render_all(model: ReportModel) -> dict[str, bytes]:
 
 
 def latency_chart(model: ReportModel) -> Figure | None:
-    series = model.analysis.series
-    if series.empty:
+    timeline = _timeline(model, "Response time over the run (by send time)")
+    if timeline is None:
         return None
-    figure, ax = _figure("Response time over the run (by send time)")
-    _shade_phases(ax, model)
-    t = series.index.to_numpy(dtype=float)
+    figure, ax, series, t = timeline
     for column, label, colour, width in (
         ("p50_ms", "p50", "#64b5f6", 1.2),
         ("p95_ms", "p95", "#1565c0", 1.8),
@@ -83,12 +81,10 @@ def latency_chart(model: ReportModel) -> Figure | None:
 
 
 def throughput_chart(model: ReportModel) -> Figure | None:
-    series = model.analysis.series
-    if series.empty:
+    timeline = _timeline(model, "Throughput and users")
+    if timeline is None:
         return None
-    figure, ax = _figure("Throughput and users")
-    _shade_phases(ax, model)
-    t = series.index.to_numpy(dtype=float)
+    figure, ax, series, t = timeline
     ax.plot(t, series["rps"].to_numpy(dtype=float), color="#1565c0", lw=1.5, label="requests/s")
     ax.set_ylabel("requests/s")
     ax.set_ylim(bottom=0)
@@ -103,12 +99,10 @@ def throughput_chart(model: ReportModel) -> Figure | None:
 
 
 def errors_chart(model: ReportModel) -> Figure | None:
-    series = model.analysis.series
-    if series.empty:
+    timeline = _timeline(model, "Failures over the run")
+    if timeline is None:
         return None
-    figure, ax = _figure("Failures over the run")
-    _shade_phases(ax, model)
-    t = series.index.to_numpy(dtype=float)
+    figure, ax, series, t = timeline
     edges = np.append(t, t[-1] + model.analysis.bucket_s) if len(t) else t
     ax.stairs(
         np.nan_to_num(series["fail_per_s"].to_numpy(dtype=float)),
@@ -298,6 +292,18 @@ def drift_chart(model: ReportModel) -> Figure | None:
         twin.set_ylabel("RSS MB")
     _finish(ax, model, twin)
     return figure
+
+
+def _timeline(
+    model: ReportModel, title: str
+) -> tuple[Figure, Axes, pd.DataFrame, np.ndarray] | None:
+    """A chart over the run's time series, phases shaded: figure, axes, series, times."""
+    series = model.analysis.series
+    if series.empty:
+        return None
+    figure, ax = _figure(title)
+    _shade_phases(ax, model)
+    return figure, ax, series, series.index.to_numpy(dtype=float)
 
 
 def _figure(title: str, height: float = SIZE[1]) -> tuple[Figure, Axes]:

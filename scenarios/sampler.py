@@ -15,18 +15,10 @@ from typing import Any
 
 import requests
 
-COLUMNS = (
-    "timestamp",
-    "cache_hit_rate_pct",
-    "cache_size",
-    "cache_hits",
-    "cache_misses",
-    "queries_total",
-    "queries_failed",
-    "p95_ms",
-    "error_rate_pct",
-    "rss_bytes",
-)
+from reports.rundir import SERVER_COLUMNS
+
+#: server_history.csv's columns, in the order the report reads them.
+COLUMNS = tuple(column.name for column in SERVER_COLUMNS)
 
 
 def sample_row(summary: dict[str, Any], status: dict[str, Any] | None, now: float) -> list[Any]:
