@@ -22,6 +22,8 @@ class RequestContext:
     db_queries: int = 0
     #: HIT or MISS on endpoints served through the cache, None elsewhere.
     cache: str | None = None
+    #: The response's status, set by the middleware; 500 if the app raised before answering.
+    status: int = 500
 
 
 request_context: ContextVar[RequestContext | None] = ContextVar("market_api_request", default=None)

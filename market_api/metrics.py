@@ -128,11 +128,12 @@ class ServiceMetrics:
     def uptime_seconds(self) -> float:
         return time.monotonic() - self.started
 
-    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        """Count one request; the status stays an int here and becomes a label when collected."""
-        if method not in _METHODS:
-            method = "OTHER"
-        self.requests.observe((route, method, status), seconds)
+    @staticmethod
+    def request_labels(route: str, method: str, status: int) -> tuple[str, str, int]:
+        """What ``requests`` counts a request under; the status becomes a label when collected.
+
+        Unusual methods share ``OTHER``."""
+        return (route, method if method in _METHODS else "OTHER", status)
 
     def _collect_queries(self) -> Iterator[Metric]:
         """Database queries from the PerformanceMonitor's window, read at scrape time.

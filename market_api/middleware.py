@@ -13,6 +13,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 import orjson
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from market_api.context import HIT, MISS, RequestContext, request_context
@@ -28,19 +29,21 @@ _JSON_CACHE = {None: "null", HIT: '"HIT"', MISS: '"MISS"'}
 class RequestRecords:
     """What each request leaves behind, applied in batches: its metrics and its log line.
 
-    A request only appends one tuple. Every ``max_delay`` seconds, every ``max_entries``
-    requests, before the metrics are read and at shutdown, the batch is applied: each entry
-    is counted in ``ServiceMetrics`` and written as one JSON line of the access log. The
-    whole batch is a single log record (one line per request in the stream), so the logging
-    machinery runs once a batch. Counting and formatting in one tight loop costs a fraction
-    of doing it between two requests, and a read of the metrics is still exact.
+    A request only appends one tuple of what it observed; everything derived from that (the
+    route template, the duration, the log line) is worked out here. Every ``max_delay``
+    seconds, every ``max_entries`` requests, before the metrics are read and at shutdown,
+    the batch is applied: each entry is counted in ``ServiceMetrics`` and written as one
+    JSON line of the access log. The whole batch is a single log record (one line per
+    request in the stream), so the logging machinery runs once a batch. Counting and
+    formatting in one tight loop costs a fraction of doing it between two requests, and a
+    read of the metrics is still exact.
     """
 
     def __init__(
         self,
         metrics: ServiceMetrics,
         logger: logging.Logger = access_logger,
-        max_entries: int = 256,
+        max_entries: int = 1024,
         max_delay: float = 0.1,
     ) -> None:
         self.metrics = metrics
@@ -50,11 +53,11 @@ class RequestRecords:
         self._entries: list[tuple[Any, ...]] = []
         # Wall-clock time of a perf_counter reading, so requests need not read both clocks.
         self._wall_offset = time.time() - time.perf_counter()
-        self._route_json: dict[str, str] = {}
+        self._kinds: dict[tuple[Any, ...], tuple[tuple[Any, ...], str]] = {}
         metrics.before_read(self.flush)
 
-    def add(self, entry: tuple[Any, ...]) -> None:
-        """Queue (start, method, route, status, seconds, db_ms or None, cache or None)."""
+    def add(self, entry: tuple[float, float, str, BaseRoute | None, RequestContext]) -> None:
+        """Queue (start, end, method, the matched route or None, the request's context)."""
         entries = self._entries
         entries.append(entry)
         if len(entries) >= self.max_entries:
@@ -66,33 +69,43 @@ class RequestRecords:
         entries, self._entries = self._entries, []
         if not entries:
             return
-        observe = self.metrics.observe_request
-        for _start, method, route, status, seconds, _db_ms, _cache in entries:
-            observe(route, method, status, seconds)
-        if self.logger.isEnabledFor(logging.INFO):
-            self._log(entries)
+        observe, kinds, wall = self.metrics.requests.observe, self._kinds, self._wall_offset
+        logged = self.logger.isEnabledFor(logging.INFO)
+        lines = []
+        for start, end, method, route, context in entries:
+            db_ms = context.db_ms if context.db_queries else None
+            path = getattr(route, "path", None) or UNMATCHED
+            kind = (method, path, context.status, context.cache, db_ms is None)
+            labels, line_format = kinds.get(kind) or self._kind(kind)
+            seconds = end - start
+            observe(labels, seconds)
+            if logged:
+                lines.append(line_format % (wall + start, seconds * 1e3, db_ms))
+        if lines:
+            logger = self.logger
+            # makeRecord + handle rather than info(): info() would look up the caller's frame.
+            logger.handle(
+                logger.makeRecord(logger.name, logging.INFO, "", 0, "\n".join(lines), (), None)
+            )
+            _flush_handlers(logger)
 
-    def _log(self, entries: list[tuple[Any, ...]]) -> None:
-        wall, quoted = self._wall_offset, self._quoted
-        lines = "\n".join(
-            f'{{"ts":{wall + start:.3f},"method":{quoted(method)},"route":{quoted(route)},'
-            f'"status":{status},"duration_ms":{seconds * 1e3:.3f},'
-            f'"db_ms":{"null" if db_ms is None else f"{db_ms:.3f}"},"cache":{_JSON_CACHE[cache]}}}'
-            for start, method, route, status, seconds, db_ms, cache in entries
+    def _kind(self, kind: tuple[Any, ...]) -> tuple[tuple[Any, ...], str]:
+        """The metric labels and the %-format of the log line of a kind of request.
+
+        Everything but the time, the duration and the database time is the same for every
+        request of a (method, route, status, cache, no database) kind, and kinds are few.
+        """
+        method, path, status, cache, no_db = kind
+        labels = self.metrics.request_labels(path, method, status)
+        method, path = (orjson.dumps(text).decode().replace("%", "%%") for text in (method, path))
+        line_format = (
+            f'{{"ts":%.3f,"method":{method},"route":{path},"status":{status},'
+            f'"duration_ms":%.3f,"db_ms":{"null%.0s" if no_db else "%.3f"},'
+            f'"cache":{_JSON_CACHE[cache]}}}'
         )
-        logger = self.logger
-        # makeRecord + handle rather than info(): info() would look up the caller's frame.
-        logger.handle(logger.makeRecord(logger.name, logging.INFO, "", 0, lines, (), None))
-        _flush_handlers(logger)
-
-    def _quoted(self, text: str) -> str:
-        """``text`` as a JSON string; methods and route templates are few, so cache them."""
-        quoted = self._route_json.get(text)
-        if quoted is None:
-            quoted = orjson.dumps(text).decode()
-            if len(self._route_json) < 1024:
-                self._route_json[text] = quoted
-        return quoted
+        if len(self._kinds) < 1024:
+            self._kinds[kind] = (labels, line_format)
+        return labels, line_format
 
 
 def _flush_handlers(logger: logging.Logger) -> None:
@@ -128,13 +141,11 @@ class ObservabilityMiddleware:
         start = time.perf_counter()
         context = RequestContext()
         token = request_context.set(context)
-        status = 500  # what the client gets if the app raises before answering
 
         def send_with_headers(message: Message) -> Awaitable[None]:
             # A plain function returning send's awaitable: no coroutine frame of its own.
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
+                context.status = message["status"]
                 app_ms = (time.perf_counter() - start) * 1000.0
                 if context.db_queries:
                     timing = b"app;dur=%.3f, db;dur=%.3f" % (app_ms, context.db_ms)
@@ -150,15 +161,6 @@ class ObservabilityMiddleware:
             await self.app(scope, receive, send_with_headers)
         finally:
             request_context.reset(token)
-            seconds = time.perf_counter() - start
             self.records.add(
-                (
-                    start,
-                    scope["method"],
-                    getattr(scope.get("route"), "path", None) or UNMATCHED,
-                    status,
-                    seconds,
-                    context.db_ms if context.db_queries else None,
-                    context.cache,
-                )
+                (start, time.perf_counter(), scope["method"], scope.get("route"), context)
             )

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import orjson
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
+from market_api.metrics import ServiceMetrics
+from market_api.middleware import ObservabilityMiddleware, RequestRecords
+from perf_lib.cache import QueryCache
+from perf_lib.monitor import PerformanceMonitor
 from tests.market_api_helpers import HISTORICAL, app_for
 
 MARKER = "QZXW"  # a ticker that exists nowhere else, to look for in the logs
@@ -144,3 +150,29 @@ def test_without_observability_there_is_no_middleware_and_no_monitoring(market_d
     assert "server-timing" not in response.headers and "x-cache" not in response.headers
     assert queries["query_types"] == {}
     assert access_lines(caplog) == []
+
+
+def test_a_request_that_raises_is_logged_and_counted_as_a_500(caplog):
+    """No response was sent, so the client gets a 500 from the server: so do the records."""
+
+    async def crashing_app(scope, receive, send):
+        raise RuntimeError("crashed before answering")
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        raise AssertionError("nothing is sent")
+
+    metrics = ServiceMetrics(QueryCache(), PerformanceMonitor())
+    middleware = ObservabilityMiddleware(crashing_app, RequestRecords(metrics))
+    scope = {"type": "http", "method": "BREW", "path": "/pot", "headers": []}
+    caplog.set_level(logging.INFO, logger="market_api")
+    with pytest.raises(RuntimeError):
+        asyncio.run(middleware(scope, receive, send))
+    summary = metrics.summary()  # applies what is pending
+    assert summary["routes"]["<unmatched>"]["errors"] == 1
+    # The log keeps the method; the metric label folds unusual methods into OTHER.
+    (line,) = access_lines(caplog)
+    assert (line["method"], line["route"], line["status"]) == ("BREW", "<unmatched>", 500)
+    assert list(metrics.requests.series) == [("<unmatched>", "OTHER", 500)]
