@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from reports.drift import MIN_T, RISE_LIMIT_PCT, RSS_TOLERANCE_PCT
 from reports.explain import reasons
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -22,6 +24,8 @@ CHART_ALT = {
     "drift.png": "p95 per window with its least-squares line, and the service's RSS over the run",
 }
 DRIFT_CHART = "drift.png"  # shown in the Drift section rather than among the other charts
+#: The drift section's rules, as its note states them.
+DRIFT_RULES = {"rise_pct": RISE_LIMIT_PCT, "min_t": MIN_T, "rss_pct": RSS_TOLERANCE_PCT}
 
 
 def environment() -> jinja2.Environment:
@@ -34,7 +38,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["num"] = _num
     env.filters["thousands"] = _thousands
-    env.filters["signed"] = _signed
+    env.filters["signed"] = functools.partial(_num, sign=True)
     return env
 
 
@@ -58,20 +62,15 @@ def render_report(report: dict[str, Any], charts: dict[str, bytes]) -> str:
             started=_utc(started),
             charts=[c for name, c in embedded.items() if name != DRIFT_CHART],
             drift_chart=embedded.get(DRIFT_CHART),
+            drift_rules=DRIFT_RULES,
         )
     )
 
 
-def _num(value: Any, digits: int = 1) -> str:
+def _num(value: Any, digits: int = 1, sign: bool = False) -> str:
     if value is None:
         return "–"
-    return f"{float(value):,.{digits}f}"
-
-
-def _signed(value: Any, digits: int = 1) -> str:
-    if value is None:
-        return "–"
-    return f"{float(value):+,.{digits}f}"
+    return f"{float(value):{'+' if sign else ''},.{digits}f}"
 
 
 def _thousands(value: Any) -> str:
