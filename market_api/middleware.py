@@ -41,11 +41,11 @@ class RequestRecords:
     formatting in one tight loop costs a fraction of doing it between two requests, and a
     read of the metrics is still exact.
 
-    The batch is one flat list of the plain values of each ``RequestEntry`` (floats,
-    strings, None, the app's own route objects), not a tuple or an object per request.
-    Those would live through a few hundred requests, long enough for the garbage collector
-    to promote them to its older generations and, under load, trigger full collections
-    that stall the event loop for tens of milliseconds. Plain values are not tracked by it.
+    The batch is one flat list of each request's ``RequestEntry`` values: numbers, strings,
+    None and the app's own route objects, none of them a new object for the garbage
+    collector to track. A tuple or an object per request would live through hundreds of
+    requests, long enough to be promoted to the collector's older generations and, under
+    load, to set off full collections that stall the event loop for tens of milliseconds.
     """
 
     def __init__(

@@ -154,14 +154,15 @@ def test_without_observability_there_is_no_middleware_and_no_monitoring(market_d
     assert access_lines(caplog) == []
 
 
+async def receive_no_body():
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
 def test_a_request_that_raises_is_logged_and_counted_as_a_500(caplog):
     """No response was sent, so the client gets a 500 from the server: so do the records."""
 
     async def crashing_app(scope, receive, send):
         raise RuntimeError("crashed before answering")
-
-    async def receive():
-        return {"type": "http.request", "body": b"", "more_body": False}
 
     async def send(message):
         raise AssertionError("nothing is sent")
@@ -171,7 +172,7 @@ def test_a_request_that_raises_is_logged_and_counted_as_a_500(caplog):
     scope = {"type": "http", "method": "BREW", "path": "/pot", "headers": []}
     caplog.set_level(logging.INFO, logger="market_api")
     with pytest.raises(RuntimeError):
-        asyncio.run(middleware(scope, receive, send))
+        asyncio.run(middleware(scope, receive_no_body, send))
     summary = metrics.summary()  # applies what is pending
     assert summary["routes"]["<unmatched>"]["errors"] == 1
     # The log keeps the method; the metric label folds unusual methods into OTHER.
@@ -191,9 +192,6 @@ def test_pending_records_hold_nothing_the_garbage_collector_tracks():
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"{}"})
 
-    async def receive():
-        return {"type": "http.request", "body": b"", "more_body": False}
-
     async def send(message):
         pass
 
@@ -203,10 +201,10 @@ def test_pending_records_hold_nothing_the_garbage_collector_tracks():
 
     async def tracked_objects_left_by(requests: int) -> int:
         for _ in range(10):  # warm-up: the first request schedules the batch's flush
-            await middleware(dict(scope), receive, send)
+            await middleware(dict(scope), receive_no_body, send)
         before = gc.get_count()[0]  # tracked allocations minus deallocations
         for _ in range(requests):
-            await middleware(dict(scope), receive, send)
+            await middleware(dict(scope), receive_no_body, send)
         return gc.get_count()[0] - before
 
     gc.disable()  # a collection would reset the count
