@@ -6,7 +6,6 @@ scenarios). Exit status 1 when a row misses its target, so CI could gate on it.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import platform
 import sys
@@ -14,6 +13,8 @@ import time
 from pathlib import Path
 
 import orjson
+
+from perf_lib.cli import OneLineParser
 
 SUITES = ("perf_lib", "service", "reports", "scenarios")
 OUTPUT = Path("results/bench.json")
@@ -29,12 +30,12 @@ def print_table(rows: list[dict]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser = OneLineParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("suites", nargs="*", metavar="SUITE", help=f"any of {', '.join(SUITES)}")
     args = parser.parse_args(argv)
     unknown = set(args.suites) - set(SUITES)
     if unknown:
-        parser.exit(2, f"{parser.prog}: error: unknown suite(s): {', '.join(sorted(unknown))}\n")
+        parser.error(f"unknown suite(s): {', '.join(sorted(unknown))}")
     rows: list[dict] = []
     for suite in args.suites or SUITES:
         module = importlib.import_module(f"benchmarks.bench_{suite}")

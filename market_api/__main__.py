@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import NoReturn
 
 import uvicorn
 
 from market_api.app import create_app
 from market_api.settings import SETTINGS_SOURCES, Settings, SettingsError
 from market_api.store import StoreUnavailable, open_sqlite_store
+from perf_lib.cli import OneLineParser
 
 #: field -> (metavar, help) of its flag
 _FLAGS = {
@@ -39,15 +39,8 @@ def port(text: str) -> int:
     return number
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    """A usage error is one line on stderr (and exit code 2), not the whole usage text."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = _OneLineParser(prog="python -m market_api", description="Run the market-data service.")
+    parser = OneLineParser(prog="python -m market_api", description="Run the market-data service.")
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=port, default=8000, help="port (default 8000)")
     for field, source in SETTINGS_SOURCES.items():

@@ -11,17 +11,10 @@ import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
 
+from perf_lib.cli import OneLineParser
 from scenarios.catalog import SCENARIOS, parse_think_time
 from scenarios.runner import Interrupted, Run, RunError, RunOptions, say
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a usage error is a single line (and exit code 2)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def _positive_float(text: str) -> float:
