@@ -2,7 +2,8 @@
 
 Every setting has a flag (see ``--help``) beside its environment variable; a bad value is one
 line on stderr and exit code 2. Request logs are JSON lines on stderr (uvicorn's own access
-log is off: it would log the query strings).
+log is off: it would log the query strings); with ``--access-log off`` only the lines of 5xx
+answers are written, beside uvicorn's start-up lines and the service's error reports.
 """
 
 from __future__ import annotations
@@ -26,8 +27,13 @@ _FLAGS = {
     "cache_ttl": ("SECONDS", "cache entry lifetime (default 300)"),
     "fault_db_latency_ms": ("MS", "milliseconds added to every database query (default 0)"),
     "fault_error_rate": ("RATE", "fraction 0..1 of database queries that fail (default 0)"),
+    "fault_window_s": (
+        "START,END",
+        "faults apply only from START to END s after start-up (default: the whole run)",
+    ),
     "fault_seed": ("SEED", "seed of the fault dice, for reproducible faults"),
     "observability": ("on|off", "request middleware and query monitor (off: benchmarks only)"),
+    "access_log": ("on|off", "one JSON line per request (off: start-up and errors only)"),
 }
 
 

@@ -39,13 +39,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     observer: QueryObserver | None = monitor.record if settings.observability else None
 
     faults = FaultInjector(
-        settings.fault_db_latency_ms, settings.fault_error_rate, settings.fault_seed
+        settings.fault_db_latency_ms,
+        settings.fault_error_rate,
+        settings.fault_seed,
+        window=settings.fault_window_s,
     )
     runtime = Runtime(settings, cache, QueryRunner(faults, observer), metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime.store = await anyio.to_thread.run_sync(open_sqlite_store, settings.db_path)
+        faults.start()  # uvicorn answers once this start-up returns: the window counts from here
         try:
             yield
         finally:
@@ -72,5 +76,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Requests are matched against the routes in order: the service's first, docs last.
     app.router.routes.sort(key=lambda route: getattr(route, "path", None) in _DOC_PATHS)
     if settings.observability:
-        app.add_middleware(ObservabilityMiddleware, records=RequestRecords(metrics))
+        records = RequestRecords(metrics, access_log=settings.access_log)
+        app.add_middleware(ObservabilityMiddleware, records=records)
     return app

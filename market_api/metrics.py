@@ -159,7 +159,7 @@ class ServiceMetrics:
             "Query duration quantiles over the monitor's window (injected latency included)",
             labels=("query_type", "quantile"),
         )
-        for name, stats in self._monitor.stats_by_type().items():
+        for name, stats in self._monitor.snapshot().stats_by_type().items():
             total.add_metric((name,), stats["total"])
             failed.add_metric((name,), stats["failed"])
             for quantile, key in (("0.5", "median_ms"), ("0.95", "p95_ms"), ("0.99", "p99_ms")):

@@ -9,21 +9,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable
 from typing import Any, get_args
 
 import orjson
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from market_api.context import HIT, MISS, RequestContext, request_context
+from market_api.context import RequestContext, request_context
 from market_api.metrics import UNMATCHED, ServiceMetrics
 
 __all__ = ["ObservabilityMiddleware", "access_logger"]
 
 access_logger = logging.getLogger("market_api.access")
-_CACHE_HEADER = {HIT: HIT.encode(), MISS: MISS.encode()}
-_JSON_CACHE = {None: "null", HIT: '"HIT"', MISS: '"MISS"'}
 #: start, end, method, matched route or None, status, cache result, database ms or None
 RequestEntry = tuple[float, float, str, BaseRoute | None, int, str | None, float | None]
 _ENTRY_FIELDS = len(get_args(RequestEntry))
@@ -37,9 +34,10 @@ class RequestRecords:
     seconds, every ``max_entries`` requests, before the metrics are read and at shutdown,
     the batch is applied: each entry is counted in ``ServiceMetrics`` and written as one
     JSON line of the access log. The whole batch is a single log record (one line per
-    request in the stream), so the logging machinery runs once a batch. Counting and
-    formatting in one tight loop costs a fraction of doing it between two requests, and a
-    read of the metrics is still exact.
+    request in the stream), so the logging machinery runs once a batch.
+
+    With ``access_log=False`` only the lines of 5xx answers are written: the errors stay in
+    the log, the routine requests do not.
 
     The batch is one flat list of each request's ``RequestEntry`` values: numbers, strings,
     None and the app's own route objects, none of them a new object for the garbage
@@ -54,68 +52,68 @@ class RequestRecords:
         logger: logging.Logger = access_logger,
         max_entries: int = 1024,
         max_delay: float = 0.1,
+        *,
+        access_log: bool = True,
     ) -> None:
         self.metrics = metrics
         self.logger = logger
         self.max_entries = max_entries
         self.max_delay = max_delay
+        self.access_log = access_log
         self._entries: list[Any] = []
         # Wall-clock time of a perf_counter reading, so requests need not read both clocks.
         self._wall_offset = time.time() - time.perf_counter()
-        self._kinds: dict[tuple[Any, ...], tuple[tuple[Any, ...], str]] = {}
         metrics.before_read(self.flush)
 
     def add(self, entry: RequestEntry) -> None:
         """Queue what one request observed."""
-        entries = self._entries
-        entries.extend(entry)
-        if len(entries) >= self.max_entries * _ENTRY_FIELDS:
+        self._entries.extend(entry)
+        pending = len(self._entries) // _ENTRY_FIELDS
+        if pending >= self.max_entries:
             self.flush()
-        elif len(entries) == _ENTRY_FIELDS:
+        elif pending == 1:  # the first request of a batch schedules the batch's flush
             asyncio.get_running_loop().call_later(self.max_delay, self.flush)
 
     def flush(self) -> None:
+        """Count every pending request and write its log line."""
         entries, self._entries = self._entries, []
-        if not entries:
-            return
-        observe, kinds, wall = self.metrics.requests.observe, self._kinds, self._wall_offset
-        logged = self.logger.isEnabledFor(logging.INFO)
+        logging_on = self.logger.isEnabledFor(logging.INFO)
         lines = []
-        # The same iterator _ENTRY_FIELDS times over: zip regroups the flat list by request.
-        requests = zip(*[iter(entries)] * _ENTRY_FIELDS, strict=True)
-        for start, end, method, route, status, cache, db_ms in requests:
+        for first in range(0, len(entries), _ENTRY_FIELDS):
+            start, end, method, route, status, cache, db_ms = entries[first : first + _ENTRY_FIELDS]
             path = getattr(route, "path", None) or UNMATCHED
-            kind = (method, path, status, cache, db_ms is None)
-            labels, line_format = kinds.get(kind) or self._kind(kind)
             seconds = end - start
-            observe(labels, seconds)
-            if logged:
-                lines.append(line_format % (wall + start, seconds * 1e3, db_ms))
+            labels = self.metrics.request_labels(path, method, status)
+            self.metrics.requests.observe(labels, seconds)
+            if logging_on and (self.access_log or status >= 500):
+                ts = self._wall_offset + start
+                lines.append(_log_line(ts, method, path, status, seconds * 1000.0, db_ms, cache))
         if lines:
-            logger = self.logger
-            # makeRecord + handle rather than info(): info() would look up the caller's frame.
-            logger.handle(
-                logger.makeRecord(logger.name, logging.INFO, "", 0, "\n".join(lines), (), None)
-            )
-            _flush_handlers(logger)
+            self.logger.info(b"\n".join(lines).decode())
+            _flush_handlers(self.logger)
 
-    def _kind(self, kind: tuple[Any, ...]) -> tuple[tuple[Any, ...], str]:
-        """The metric labels and the %-format of the log line of a kind of request.
 
-        Everything but the time, the duration and the database time is the same for every
-        request of a (method, route, status, cache, no database) kind, and kinds are few.
-        """
-        method, path, status, cache, no_db = kind
-        labels = self.metrics.request_labels(path, method, status)
-        method, path = (orjson.dumps(text).decode().replace("%", "%%") for text in (method, path))
-        line_format = (
-            f'{{"ts":%.3f,"method":{method},"route":{path},"status":{status},'
-            f'"duration_ms":%.3f,"db_ms":{"null%.0s" if no_db else "%.3f"},'
-            f'"cache":{_JSON_CACHE[cache]}}}'
-        )
-        if len(self._kinds) < 1024:
-            self._kinds[kind] = (labels, line_format)
-        return labels, line_format
+def _log_line(
+    ts: float,
+    method: str,
+    route: str,
+    status: int,
+    duration_ms: float,
+    db_ms: float | None,
+    cache: str | None,
+) -> bytes:
+    """One access log line, JSON: ``ts`` in seconds, durations in ms, each to 3 decimals."""
+    return orjson.dumps(
+        {
+            "ts": round(ts, 3),
+            "method": method,
+            "route": route,
+            "status": status,
+            "duration_ms": round(duration_ms, 3),
+            "db_ms": None if db_ms is None else round(db_ms, 3),
+            "cache": cache,
+        }
+    )
 
 
 def _flush_handlers(logger: logging.Logger) -> None:
@@ -152,26 +150,26 @@ class ObservabilityMiddleware:
         context = RequestContext()
         token = request_context.set(context)
 
-        def send_with_headers(message: Message) -> Awaitable[None]:
-            # A plain function returning send's awaitable: no coroutine frame of its own.
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 context.status = message["status"]
                 app_ms = (time.perf_counter() - start) * 1000.0
+                timing = f"app;dur={app_ms:.3f}"
                 if context.db_queries:
-                    timing = b"app;dur=%.3f, db;dur=%.3f" % (app_ms, context.db_ms)
-                else:
-                    timing = b"app;dur=%.3f" % app_ms
-                headers = [*message.get("headers", ()), (b"server-timing", timing)]
+                    timing += f", db;dur={context.db_ms:.3f}"
+                headers = [*message.get("headers", ()), (b"server-timing", timing.encode())]
                 if context.cache is not None:
-                    headers.append((b"x-cache", _CACHE_HEADER[context.cache]))
+                    headers.append((b"x-cache", context.cache.encode()))
                 message["headers"] = headers
-            return send(message)
+            await send(message)
 
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
             request_context.reset(token)
-            self.records.add((
-                start, time.perf_counter(), scope["method"], scope.get("route"),
-                context.status, context.cache, context.db_ms if context.db_queries else None,
-            ))  # fmt: skip
+            db_ms = context.db_ms if context.db_queries else None
+            end = time.perf_counter()
+            route = scope.get("route")
+            self.records.add(
+                (start, end, scope["method"], route, context.status, context.cache, db_ms)
+            )

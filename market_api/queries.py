@@ -1,8 +1,8 @@
 """Every database query goes through ``QueryRunner``: faults, a worker thread, timing.
 
 One place that runs blocking store calls off the event loop, applies the injected faults,
-adds the time to the request's ``Server-Timing: db`` and reports it to the observers (the
-performance monitor and the Prometheus histogram).
+adds the time to the request's ``Server-Timing: db`` and reports it to the observer (the
+performance monitor, which ``/metrics`` also reads its query figures from).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class QueryRunner:
         """
         start = time.perf_counter()
         try:
-            if self._faults.active:  # no coroutine to await on every query otherwise
+            if self._faults.in_effect():
                 await self._faults.before_query()
             result = query() if inline else await asyncio.to_thread(query)
         except ClientError:

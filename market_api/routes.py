@@ -190,6 +190,7 @@ def add_api_routes(app: FastAPI, runtime: Runtime) -> None:
                 "faults": {
                     "db_latency_ms": settings.fault_db_latency_ms,
                     "error_rate": settings.fault_error_rate,
+                    "window_s": settings.fault_window_s,
                 },
                 "observability": settings.observability,
                 "process": {"pid": os.getpid(), "rss_bytes": rss_bytes()},

@@ -68,6 +68,10 @@ class CacheStatus(BaseModel):
 class FaultStatus(BaseModel):
     db_latency_ms: float
     error_rate: float
+    window_s: tuple[float, float] | None = Field(
+        description="[START, END]: faults apply only from START to END seconds after "
+        "start-up; null = for the whole run"
+    )
 
 
 class ProcessStatus(BaseModel):

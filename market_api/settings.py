@@ -53,6 +53,22 @@ def _number(text: str, *, positive: bool = False, at_most: float = math.inf) -> 
     return value
 
 
+def _window(text: str) -> tuple[float, float]:
+    """``START,END`` in seconds, 0 <= START < END."""
+    parts = text.split(",")
+    try:
+        start, end = (float(part) for part in parts)
+    except ValueError:
+        raise ValueError("must be START,END in seconds (for example 30,90)") from None
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise ValueError("START and END must be finite numbers of seconds")
+    if start < 0:
+        raise ValueError("START must be >= 0")
+    if end <= start:
+        raise ValueError("END must be after START")
+    return start, end
+
+
 def _path(text: str) -> Path:
     if not text.strip():
         raise ValueError("must be a file path")
@@ -87,8 +103,10 @@ SETTINGS_SOURCES: Mapping[str, _Source] = {
     "fault_error_rate": _Source(
         "MARKET_API_FAULT_ERROR_RATE", "--fault-error-rate", lambda t: _number(t, at_most=1.0)
     ),
+    "fault_window_s": _Source("MARKET_API_FAULT_WINDOW_S", "--fault-window-s", _window),
     "fault_seed": _Source("MARKET_API_FAULT_SEED", "--fault-seed", _seed),
     "observability": _Source("MARKET_API_OBSERVABILITY", "--observability", _switch),
+    "access_log": _Source("MARKET_API_ACCESS_LOG", "--access-log", _switch),
 }
 
 
@@ -104,10 +122,15 @@ class Settings:
     fault_db_latency_ms: float = 0.0
     #: Fraction (0..1) of database queries that fail; such a request answers 503.
     fault_error_rate: float = 0.0
+    #: (START, END): the faults above apply only from START to END seconds after the service
+    #: started answering; None = for the whole run.
+    fault_window_s: tuple[float, float] | None = None
     #: Seed of the fault dice, for reproducible fault patterns; None = unpredictable.
     fault_seed: int | None = None
     #: Off only to measure the cost of the request middleware and the query monitor.
     observability: bool = True
+    #: One log line per request; off, the service still logs its start-up and its errors.
+    access_log: bool = True
 
     @classmethod
     def from_env(

@@ -15,6 +15,8 @@ Invalidating a namespace bumps its generation, so no later key can match its old
 and hands their index to a reclaim list: the call costs O(1) however many entries it drops,
 and never stalls the event loop. The dropped entries leave memory in batches on later writes,
 before any live entry would be evicted for room, so they never cost a live entry its place.
+Invalidating everything bumps every namespace's generation the same way, so in both cases a
+write whose key was built before the call (a load that was running, say) is not stored.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import operator
 import pickle
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from enum import Enum
 from typing import Any
@@ -41,7 +43,10 @@ _MISSES = 1
 
 
 class _Tag(Enum):
-    """Marks a frozen list, dict or set, so that it never equals a plain tuple."""
+    """Marks a frozen list or dict, so that it never equals a plain tuple.
+
+    A set needs no tag: it becomes a frozenset, which never equals a tuple.
+    """
 
     LIST = "list"
     DICT = "dict"
@@ -103,7 +108,7 @@ class QueryCache:
         # namespace -> its live keys (a dict used as an ordered set).
         self._by_namespace: dict[str, dict[Key, None]] = {}
         # Indexes of invalidated namespaces whose entries are still in _data, and their total.
-        self._reclaim: list[dict[Key, None] | list[Key]] = []
+        self._reclaim: list[dict[Key, None]] = []
         self._unreclaimed = 0
         self._shapes: dict[tuple[str, ...], tuple[tuple[Any, ...], Callable[..., Any]]] = {}
         self._write_lock = threading.Lock()
@@ -115,7 +120,6 @@ class QueryCache:
         self._coalesced = 0
         # Bumped by invalidation: part of every key, so old entries become unreachable.
         self._generation: dict[str, int] = {}
-        self._clear_epoch = 0
         self._inflight: dict[Key, asyncio.Future[Any]] = {}
 
     # ----------------------------------------------------------------- keys
@@ -219,8 +223,7 @@ class QueryCache:
         entry = (value, self._timer() + ttl)
         data = self._data
         with self._write_lock:
-            head = key[0]  # inlined _is_current: this is the write path
-            if head[1] != self._generation.get(head[0], 0):
+            if not self._is_current(key):
                 return  # built before an invalidation: storing it would resurrect stale data
             if self._reclaim:
                 self._release(self.reclaim_per_write)
@@ -252,30 +255,21 @@ class QueryCache:
 
     def _release(self, budget: int) -> None:
         """Delete up to ``budget`` invalidated entries; the caller holds the write lock."""
-        reclaim, data = self._reclaim, self._data
+        reclaim = self._reclaim
         while budget and reclaim:
             keys = reclaim[-1]
-            if not isinstance(keys, list):
-                keys = reclaim[-1] = list(keys)  # once, so that batches are slices
-            batch = keys[-budget:]
-            del keys[-budget:]
-            # The loop runs in C (map drained by a zero-length deque): no bytecode per entry.
-            deque(map(data.__delitem__, batch), maxlen=0)
-            self._unreclaimed -= len(batch)
-            budget -= len(batch)
+            while budget and keys:
+                key, _ = keys.popitem()
+                del self._data[key]
+                self._unreclaimed -= 1
+                budget -= 1
             if not keys:
                 reclaim.pop()
 
     def _remove_namespace(self, namespace: str | None) -> int:
         with self._write_lock:
             if namespace is None:
-                removed = len(self._data) - self._unreclaimed
-                self._data.clear()
-                self._by_namespace.clear()
-                self._reclaim.clear()
-                self._unreclaimed = 0
-                self._clear_epoch += 1
-                return removed
+                return self._remove_all()
             self._generation[namespace] = self._generation.get(namespace, 0) + 1
             stale_shapes = [shape_id for shape_id in self._shapes if shape_id[0] == namespace]
             for shape_id in stale_shapes:
@@ -286,6 +280,22 @@ class QueryCache:
             self._reclaim.append(keys)
             self._unreclaimed += len(keys)
             return len(keys)
+
+    def _remove_all(self) -> int:
+        """Invalidate every namespace at once; the caller holds the write lock.
+
+        Every namespace that has a key moves to its next generation, exactly as a namespace
+        invalidation does, so a write whose key was built before the call is dropped too.
+        """
+        removed = self._live_size()
+        for namespace in {shape_id[0] for shape_id in self._shapes} | set(self._generation):
+            self._generation[namespace] = self._generation.get(namespace, 0) + 1
+        self._shapes.clear()
+        self._data.clear()
+        self._by_namespace.clear()
+        self._reclaim.clear()
+        self._unreclaimed = 0
+        return removed
 
     def _live_size(self) -> int:
         return max(0, len(self._data) - self._unreclaimed)
@@ -303,7 +313,10 @@ class QueryCache:
         self._store(self._key(namespace, params), value, ttl)
 
     def invalidate_sync(self, namespace: str | None = None) -> int:
-        """Remove every entry of ``namespace`` (all entries when None); returns how many went."""
+        """Remove every entry of ``namespace`` (all entries when None); returns how many went.
+
+        A value being written or loaded for a key built before the call is not stored.
+        """
         return self._remove_namespace(namespace)
 
     # ------------------------------------------------------------ async API
@@ -341,20 +354,14 @@ class QueryCache:
             self._check_ttl(ttl)
         load = self._inflight.get(key)
         if load is None:
-            load = asyncio.ensure_future(self._load(key, self._clear_epoch, loader, ttl))
+            load = asyncio.ensure_future(self._load(key, loader, ttl))
             load.add_done_callback(_consume_exception)
             self._inflight[key] = load
         else:
             self._coalesced += 1
         return await asyncio.shield(load)
 
-    async def _load(
-        self,
-        key: Key,
-        clear_epoch: int,
-        loader: Loader,
-        ttl: float | None,
-    ) -> Any:
+    async def _load(self, key: Key, loader: Loader, ttl: float | None) -> Any:
         self._loads += 1
         try:
             if inspect.iscoroutinefunction(loader):
@@ -363,10 +370,9 @@ class QueryCache:
                 value = await asyncio.to_thread(loader)
                 if inspect.isawaitable(value):
                     value = await value
-            # An invalidation during the load means the loaded value may already be stale:
-            # _store drops keys of an invalidated generation, and this guards a full clear.
-            if clear_epoch == self._clear_epoch:
-                self._store(key, value, ttl)
+            # The key was built before the load: if its namespace was invalidated meanwhile,
+            # the value may already be stale, and _store drops it.
+            self._store(key, value, ttl)
             return value
         finally:
             # Still inside the task, so no caller can join a load that has already finished.

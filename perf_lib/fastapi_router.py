@@ -1,9 +1,9 @@
 """FastAPI glue: the cache's and the monitor's figures under ``/api/v1/performance/*``.
 
 Any service that embeds a ``QueryCache`` and a ``PerformanceMonitor`` mounts this router to
-serve the seed's three endpoints. Bodies are encoded with orjson and returned as ready
-responses, so the pydantic models below only document the schema in OpenAPI and cost nothing
-per request.
+serve its three endpoints: cache, queries and summary. Bodies are encoded with orjson and
+returned as ready responses, so the pydantic models below only document the schema in
+OpenAPI and cost nothing per request.
 """
 
 from __future__ import annotations
@@ -127,7 +127,9 @@ def performance_router(
 ) -> APIRouter:
     """GET ``{prefix}/cache``, ``{prefix}/queries`` and ``{prefix}/summary``.
 
-    ``thresholds`` (default: the seed's table) decides what the recommendations call healthy.
+    ``thresholds`` (default: the built-in healthy/degraded/critical table) decides what the
+    recommendations call healthy. Each response is built from one snapshot of the
+    monitor, so its figures agree with each other.
     """
     router = APIRouter(prefix=prefix, tags=["performance"])
 
@@ -150,14 +152,14 @@ def performance_router(
         ),
     )
     async def queries() -> Response:
-        query_types = await monitor.get_query_types()
+        window = monitor.snapshot()  # once, so that the figures below agree with each other
         return json_response(
             {
                 "timestamp": _now(),
-                "stats": await monitor.get_stats(),
-                "stats_by_type": {name: await monitor.get_stats(name) for name in query_types},
-                "bottlenecks": await monitor.get_bottlenecks(),
-                "query_types": query_types,
+                "stats": window.stats(),
+                "stats_by_type": window.stats_by_type(),
+                "bottlenecks": window.bottlenecks(),
+                "query_types": window.query_types(),
             }
         )
 
@@ -169,8 +171,9 @@ def performance_router(
     )
     async def summary() -> Response:
         cache_stats = cache.stats()
-        performance = await monitor.get_summary()
-        bottlenecks = await monitor.get_bottlenecks()
+        window = monitor.snapshot()
+        performance = window.summary()
+        bottlenecks = window.bottlenecks()
         return json_response(
             {
                 "timestamp": _now(),

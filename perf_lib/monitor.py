@@ -1,17 +1,21 @@
 """PerformanceMonitor: rolling-window query timings, percentiles and bottlenecks.
 
-Recording sits on every query's path, so it is one ``array.extend`` of two doubles and no
+Recording sits on every query's path, so it is one ``array.extend`` of three doubles and no
 lock: the extend is a single C call under the GIL, so concurrent threads never interleave
-half a sample. The first double packs the query type and the time (type id * 2**32 plus
+part of a sample. The first double packs the query type and the time (type id * 2**32 plus
 seconds since the monitor started: about a millisecond of resolution with 1,024 types); the
-second is the duration, negated for a failure. That is 16 bytes a sample and no object per
-sample.
+second is the duration in ms and the third 1.0 for a failed query, 0.0 otherwise. That is
+24 bytes a sample and no object per sample.
 
 The buffer keeps the newest ``max_samples`` samples. While it still holds every sample of
 the window, statistics are exact. Older samples are folded, minute by minute and type by
 type, into mergeable aggregates (``perf_lib.aggregates``): count, failures, min, max, mean
 and stdev stay exact, percentiles come from log-bucket histograms within 1 %, and memory is
 bounded by the window's minutes rather than by the traffic.
+
+Every figure is read from a ``WindowSnapshot``: the window copied once, so that figures read
+from the same snapshot (a total and its per-type counts, a p95 and the bottlenecks above
+it) always agree, whatever is recorded meanwhile.
 """
 
 from __future__ import annotations
@@ -23,15 +27,18 @@ from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from perf_lib.aggregates import Aggregate, Samples, merge_all
 
-__all__ = ["PerformanceMonitor", "get_performance_monitor"]
+__all__ = ["PerformanceMonitor", "WindowSnapshot", "get_performance_monitor"]
 
+# Type and time share a double: 24 B a sample, not 32 (-25 % on "monitor memory per sample").
 _SPAN = 2.0**32  # seconds per type id in a packed stamp
+_FIELDS = 3  # doubles per sample: packed type and time, duration (ms), failed (1.0 or 0.0)
 _MINUTE = 60.0
 _OTHER = "other"
 _INF = math.inf
@@ -40,10 +47,15 @@ Window = Samples | Aggregate
 
 
 @dataclass(frozen=True)
-class _Snapshot:
-    """What one query sees of the window: its data, per type or together, and its span."""
+class WindowSnapshot:
+    """The monitor's window at one instant; every figure read from it is consistent.
+
+    Built by ``PerformanceMonitor.snapshot()``. While the window's samples are all still in
+    the monitor's buffer (``exact``) it holds them; otherwise one aggregate per query type.
+    """
 
     names: list[str]
+    window_seconds: float
     covered_seconds: float
     exact: bool
     # Exact mode: the window's raw samples.
@@ -52,12 +64,8 @@ class _Snapshot:
     # Aggregate mode: one aggregate per type.
     aggregates: dict[str, Aggregate] | None = None
 
-    def combined(self) -> Window | None:
-        if self.samples is not None:
-            return self.samples if self.samples.count else None
-        return merge_all(self.aggregates.values()) if self.aggregates else None
-
-    def by_type(self) -> dict[str, Window]:
+    @cached_property
+    def _by_type(self) -> dict[str, Window]:
         if self.aggregates is not None:
             return dict(self.aggregates)
         assert self.samples is not None and self.type_ids is not None
@@ -68,16 +76,64 @@ class _Snapshot:
                 split[name] = Samples(self.samples.durations[mine], self.samples.failed[mine])
         return split
 
-    def of_type(self, name: str) -> Window | None:
-        if self.aggregates is not None:
-            return self.aggregates.get(name)
-        assert self.samples is not None and self.type_ids is not None
-        if name not in self.names:
-            return None
-        mine = self.type_ids == self.names.index(name)
-        if not mine.any():
-            return None
-        return Samples(self.samples.durations[mine], self.samples.failed[mine])
+    def _combined(self) -> Window | None:
+        if self.samples is not None:
+            return self.samples if self.samples.count else None
+        return merge_all(self.aggregates.values()) if self.aggregates else None
+
+    def stats(self, query_type: str | None = None) -> dict[str, Any]:
+        """The "stats" object of one query type, or of all types together."""
+        data = self._combined() if query_type is None else self._by_type.get(query_type)
+        return {"query_type": query_type if query_type is not None else "all", **_stats(data)}
+
+    def stats_by_type(self) -> dict[str, dict[str, Any]]:
+        """The "stats" object of every query type in the window."""
+        return {name: {"query_type": name, **_stats(data)} for name, data in self._by_type.items()}
+
+    def query_types(self) -> dict[str, int]:
+        """How many queries of each type the window holds."""
+        return {name: data.count for name, data in self._by_type.items()}
+
+    def bottlenecks(self, threshold_ms: float | None = None) -> list[dict[str, Any]]:
+        """Per query type, the queries above ``threshold_ms`` (default: that type's p95),
+        the types with the most slow time first."""
+        bottlenecks = []
+        for name, data in self._by_type.items():
+            threshold = data.percentiles([95])[0] if threshold_ms is None else threshold_ms
+            slow_count, avg_slow, max_slow = data.above(threshold)
+            if slow_count:
+                bottlenecks.append(
+                    {
+                        "query_type": name,
+                        "slow_count": slow_count,
+                        "threshold_ms": threshold,
+                        "avg_slow_ms": avg_slow,
+                        "max_slow_ms": max_slow,
+                        "pct_of_total": 100.0 * slow_count / data.count,
+                    }
+                )
+        bottlenecks.sort(key=lambda b: b["slow_count"] * b["avg_slow_ms"], reverse=True)
+        return bottlenecks
+
+    def summary(self) -> dict[str, Any]:
+        """The "performance" object: all types together, plus the window actually covered."""
+        stats = _stats(self._combined())
+        return {
+            "total_queries": stats["total"],
+            "successful": stats["successful"],
+            "failed": stats["failed"],
+            "error_rate_pct": stats["error_rate_pct"],
+            "avg_duration_ms": stats["mean_ms"],
+            "median_duration_ms": stats["median_ms"],
+            "p95_duration_ms": stats["p95_ms"],
+            "p99_duration_ms": stats["p99_ms"],
+            "min_duration_ms": stats["min_ms"],
+            "max_duration_ms": stats["max_ms"],
+            "stdev_duration_ms": stats["stdev_ms"],
+            "window_hours": self.window_seconds / 3600.0,
+            "window_seconds_covered": self.covered_seconds,
+            "exact": self.exact,
+        }
 
 
 class PerformanceMonitor:
@@ -87,9 +143,9 @@ class PerformanceMonitor:
     blocks, so tests move time instead of sleeping. Metadata passed to ``record_query`` is
     accepted for call-site compatibility and discarded: it is never stored.
 
-    Memory: the buffer holds at most 1.4 x ``max_samples`` samples of 16 bytes; beyond it,
+    Memory: the buffer holds at most 1.4 x ``max_samples`` samples of 24 bytes; beyond it,
     one aggregate per minute of the window and query type, each under 500 bytes plus 12
-    bytes per occupied histogram bucket (at most ~4,000 buckets span 1 us to 1 h).
+    bytes per occupied histogram bucket (about 3,000 buckets span 1 ns to 2.8 h).
     """
 
     def __init__(
@@ -112,10 +168,9 @@ class PerformanceMonitor:
         self._timer = timer
         self._t0 = timer()
         self._buffer = array("d")
-        self._extend = self._buffer.extend
         # Compact once the buffer is 40 % over: folds come in batches that amortise their
-        # fixed cost, and the buffer still stays under 24 bytes per max_samples slot.
-        self._limit = 2 * (max_samples + max(max_samples * 2 // 5, 1))
+        # fixed cost, and the buffer stays within 1.4 samples per max_samples slot.
+        self._limit = _FIELDS * (max_samples + max(max_samples * 2 // 5, 1))
         self._offsets: dict[str, float] = {}
         self._names: list[str] = []
         self._lock = threading.Lock()
@@ -126,16 +181,14 @@ class PerformanceMonitor:
 
     def record(self, query_type: str, duration_ms: float, success: bool = True) -> None:
         """Record one query; raises ValueError for a negative or non-finite duration."""
-        try:
-            offset = self._offsets[query_type]
-        except KeyError:
-            offset = self._register(query_type)
-        if 0.0 <= duration_ms < _INF:
-            self._extend((offset + self._timer(), duration_ms if success else -0.0 - duration_ms))
-            if len(self._buffer) > self._limit:
-                self._compact()
-        else:
+        if not 0.0 <= duration_ms < _INF:
             raise ValueError(f"duration_ms must be a finite number >= 0, not {duration_ms!r}")
+        offset = self._offsets.get(query_type)
+        if offset is None:
+            offset = self._register(query_type)
+        self._buffer.extend((offset + self._timer(), duration_ms, 0.0 if success else 1.0))
+        if len(self._buffer) > self._limit:
+            self._compact()
 
     async def record_query(
         self, query_type: str, duration_ms: float, success: bool = True, **metadata: Any
@@ -177,16 +230,16 @@ class PerformanceMonitor:
 
     def _decode(self, raw: array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(type ids, seconds since start, durations, failed) of packed samples."""
-        pairs = np.frombuffer(raw, dtype=np.float64).reshape(-1, 2)
-        stamps, signed = pairs[:, 0], pairs[:, 1]
+        samples = np.frombuffer(raw, dtype=np.float64).reshape(-1, _FIELDS)
+        stamps = samples[:, 0]
         type_ids = np.floor((stamps + _SPAN / 2) / _SPAN)
         seconds = stamps - type_ids * _SPAN
-        return type_ids.astype(np.int64), seconds, np.abs(signed), np.signbit(signed)
+        return type_ids.astype(np.int64), seconds, samples[:, 1], samples[:, 2] != 0.0
 
     def _compact(self) -> None:
         with self._lock:
             buffer = self._buffer
-            excess = len(buffer) - 2 * self.max_samples
+            excess = len(buffer) - _FIELDS * self.max_samples
             if excess <= 0:
                 return
             oldest = buffer[:excess]  # a copy; other threads only ever append meanwhile
@@ -233,7 +286,11 @@ class PerformanceMonitor:
         """The first whole minute inside the window ending at ``now``."""
         return math.ceil((now - self.window_seconds) / _MINUTE)
 
-    def _snapshot(self) -> _Snapshot:
+    # ------------------------------------------------------------- reading
+
+    def snapshot(self) -> WindowSnapshot:
+        """The window as it is now, copied once: read several figures from one snapshot and
+        they agree with each other, whatever is recorded meanwhile."""
         with self._lock:
             now = self._timer() - self._t0
             raw = self._buffer[:]
@@ -245,8 +302,9 @@ class PerformanceMonitor:
         if folded_until < cutoff:
             # Every sample of the window is still in the buffer: answer exactly.
             inside = seconds >= cutoff
-            return _Snapshot(
+            return WindowSnapshot(
                 names,
+                self.window_seconds,
                 now - max(cutoff, 0.0),
                 exact=True,
                 type_ids=type_ids[inside],
@@ -268,71 +326,21 @@ class PerformanceMonitor:
             combined = merge_all(parts)
             if combined is not None:
                 aggregates[name] = combined
-        return _Snapshot(names, now - max(start, 0.0), exact=False, aggregates=aggregates)
-
-    # -------------------------------------------------------------- queries
+        return WindowSnapshot(
+            names, self.window_seconds, now - max(start, 0.0), exact=False, aggregates=aggregates
+        )
 
     async def get_stats(self, query_type: str | None = None) -> dict[str, Any]:
-        """The seed's "stats" object for one query type, or all types together."""
-        snapshot = self._snapshot()
-        data = snapshot.combined() if query_type is None else snapshot.of_type(query_type)
-        stats = _stats(data)
-        return {"query_type": query_type if query_type is not None else "all", **stats}
+        """The "stats" object for one query type, or all types together."""
+        return self.snapshot().stats(query_type)
 
     async def get_bottlenecks(self, threshold_ms: float | None = None) -> list[dict[str, Any]]:
         """Per query type, the queries above ``threshold_ms`` (default: that type's p95)."""
-        bottlenecks = []
-        for name, data in self._snapshot().by_type().items():
-            threshold = data.percentiles([95])[0] if threshold_ms is None else threshold_ms
-            slow_count, avg_slow, max_slow = data.above(threshold)
-            if slow_count:
-                bottlenecks.append(
-                    {
-                        "query_type": name,
-                        "slow_count": slow_count,
-                        "threshold_ms": threshold,
-                        "avg_slow_ms": avg_slow,
-                        "max_slow_ms": max_slow,
-                        "pct_of_total": 100.0 * slow_count / data.count,
-                    }
-                )
-        bottlenecks.sort(key=lambda b: b["slow_count"] * b["avg_slow_ms"], reverse=True)
-        return bottlenecks
-
-    def stats_by_type(self) -> dict[str, dict[str, Any]]:
-        """The "stats" object of every query type in the window, from one snapshot.
-
-        Synchronous, for collectors that run outside the event loop (a Prometheus scrape).
-        """
-        return {
-            name: {"query_type": name, **_stats(data)}
-            for name, data in self._snapshot().by_type().items()
-        }
-
-    async def get_query_types(self) -> dict[str, int]:
-        """How many queries of each type the window holds."""
-        return {name: data.count for name, data in self._snapshot().by_type().items()}
+        return self.snapshot().bottlenecks(threshold_ms)
 
     async def get_summary(self) -> dict[str, Any]:
-        """The seed's "performance" object, plus the window it actually covers."""
-        snapshot = self._snapshot()
-        stats = _stats(snapshot.combined())
-        return {
-            "total_queries": stats["total"],
-            "successful": stats["successful"],
-            "failed": stats["failed"],
-            "error_rate_pct": stats["error_rate_pct"],
-            "avg_duration_ms": stats["mean_ms"],
-            "median_duration_ms": stats["median_ms"],
-            "p95_duration_ms": stats["p95_ms"],
-            "p99_duration_ms": stats["p99_ms"],
-            "min_duration_ms": stats["min_ms"],
-            "max_duration_ms": stats["max_ms"],
-            "stdev_duration_ms": stats["stdev_ms"],
-            "window_hours": self.window_seconds / 3600.0,
-            "window_seconds_covered": snapshot.covered_seconds,
-            "exact": snapshot.exact,
-        }
+        """The "performance" object, plus the window it actually covers."""
+        return self.snapshot().summary()
 
     def __repr__(self) -> str:
         return (

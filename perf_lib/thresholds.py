@@ -1,8 +1,9 @@
 """Healthy / degraded / critical limits, shared by the service, the live UI and the reports.
 
-The table is the seed's; it lives in ``thresholds.toml`` so that a team can tighten it per
-endpoint without touching code. A value equal to the healthy limit is already degraded, and a
-value equal to the degraded limit is still degraded: only a value above it is critical.
+The table lives in ``thresholds.toml`` so that a team can tighten it per endpoint without
+touching code. A value equal to the healthy limit is already degraded, and a value equal to the
+degraded limit is still degraded: only a value above it is critical. The ``[recovery]`` table
+holds how soon a spike must be over and what "back to normal" means.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from types import MappingProxyType
 from typing import Any
 
 METRICS: tuple[str, ...] = ("avg_ms", "p95_ms", "p99_ms", "error_rate_pct")
+#: Read from the current directory when no thresholds file is named.
+DEFAULT_THRESHOLDS_FILE = "thresholds.toml"
 
 
 class Level(IntEnum):
@@ -85,13 +88,76 @@ DEFAULT_LIMITS: Mapping[str, Limit] = MappingProxyType(
 )
 
 
+RECOVERY_KEYS: tuple[str, ...] = ("healthy_s", "degraded_s", "tolerance_pct", "tolerance_ms")
+
+
+@dataclass(frozen=True)
+class RecoveryLimits:
+    """How soon after a spike the service must be back to normal, and what normal means.
+
+    Recovered within ``healthy_s`` is healthy, within ``degraded_s`` degraded, later or never
+    critical (the fast/slow/none buckets of spike testing). "Back to normal" is a p95 within
+    ``tolerance_pct`` of the baseline's **or** within ``tolerance_ms`` of it: on a 2.5 ms p95,
+    10 % is a quarter of a millisecond, which is noise, so the absolute floor keeps it honest.
+    """
+
+    healthy_s: float = 30.0
+    degraded_s: float = 180.0
+    tolerance_pct: float = 10.0
+    tolerance_ms: float = 5.0
+
+    def __post_init__(self) -> None:
+        for name in RECOVERY_KEYS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"{name} must be a number, not {value!r}")
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a finite number >= 0, not {value!r}")
+        if self.healthy_s > self.degraded_s:
+            raise ValueError(
+                f"healthy_s {self.healthy_s} is above degraded_s {self.degraded_s}"
+            )
+
+    def scaled(self, time_scale: float) -> RecoveryLimits:
+        """The time limits of a run whose phases are ``time_scale`` times as long."""
+        if not (time_scale > 0 and math.isfinite(time_scale)):
+            raise ValueError(f"time scale must be a finite number > 0, not {time_scale!r}")
+        return RecoveryLimits(
+            self.healthy_s * time_scale,
+            self.degraded_s * time_scale,
+            self.tolerance_pct,
+            self.tolerance_ms,
+        )
+
+    def level(self, seconds: float | None) -> Level:
+        """The verdict of a recovery time; ``None`` (never recovered) is critical."""
+        if seconds is None:
+            return Level.CRITICAL
+        if seconds <= self.healthy_s:
+            return Level.HEALTHY
+        if seconds <= self.degraded_s:
+            return Level.DEGRADED
+        return Level.CRITICAL
+
+    def p95_limit_ms(self, baseline_p95_ms: float) -> float:
+        """The highest p95 that still counts as back to normal."""
+        return max(
+            baseline_p95_ms * (1.0 + self.tolerance_pct / 100.0),
+            baseline_p95_ms + self.tolerance_ms,
+        )
+
+    def to_dict(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in RECOVERY_KEYS}
+
+
 @dataclass(frozen=True)
 class Thresholds:
-    """Default limits per metric plus per-endpoint overrides (keyed by route template)."""
+    """Default limits per metric, per-endpoint overrides (keyed by route template), recovery."""
 
     defaults: Mapping[str, Limit] = field(default_factory=lambda: DEFAULT_LIMITS)
     endpoints: Mapping[str, Mapping[str, Limit]] = field(default_factory=dict)
     source: str = "built-in defaults"
+    recovery: RecoveryLimits = field(default_factory=RecoveryLimits)
 
     def limits_for(self, endpoint: str | None = None) -> dict[str, Limit]:
         """The limits that apply to ``endpoint``: its overrides on top of the defaults."""
@@ -126,6 +192,7 @@ class Thresholds:
             "source": self.source,
             "default": table(self.defaults),
             "endpoints": {name: table(lims) for name, lims in self.endpoints.items()},
+            "recovery": self.recovery.to_dict(),
         }
 
     @classmethod
@@ -150,7 +217,7 @@ class Thresholds:
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any], source: str = "inline") -> Thresholds:
-        unknown = set(document) - {"default", "endpoints"}
+        unknown = set(document) - {"default", "endpoints", "recovery"}
         if unknown:
             raise ValueError(f"unknown section(s) {', '.join(sorted(unknown))}")
         defaults = dict(DEFAULT_LIMITS)
@@ -162,7 +229,36 @@ class Thresholds:
             str(name): _parse_limits(table, f'[endpoints."{name}"]')
             for name, table in endpoints_doc.items()
         }
-        return cls(MappingProxyType(defaults), MappingProxyType(endpoints), source)
+        recovery = _parse_recovery(document.get("recovery", {}))
+        return cls(MappingProxyType(defaults), MappingProxyType(endpoints), source, recovery)
+
+
+def resolve_thresholds(path: str | Path | None = None) -> Thresholds:
+    """``path``; else ``thresholds.toml`` in the current directory; else the built-in table.
+
+    Raises ``ThresholdsError`` (one line naming the file) for a file that is missing or bad.
+    """
+    if path is None:
+        default = Path(DEFAULT_THRESHOLDS_FILE)
+        if not default.is_file():
+            return Thresholds()
+        path = default
+    return Thresholds.load(path)
+
+
+def _parse_recovery(table: Any) -> RecoveryLimits:
+    if not isinstance(table, Mapping):
+        raise ValueError("[recovery] must be a table")
+    unknown = set(table) - set(RECOVERY_KEYS)
+    if unknown:
+        raise ValueError(
+            f"[recovery]: unknown key(s) {', '.join(sorted(unknown))} "
+            f"(expected {', '.join(RECOVERY_KEYS)})"
+        )
+    try:
+        return RecoveryLimits(**{**RecoveryLimits().to_dict(), **table})
+    except ValueError as exc:
+        raise ValueError(f"[recovery]: {exc}") from None
 
 
 def _parse_limits(table: Any, where: str) -> dict[str, Limit]:

@@ -232,13 +232,42 @@ def test_a_full_cache_releases_invalidated_entries_before_evicting_live_ones():
     assert cache.stats()["evictions"] == 1
 
 
-def test_a_write_built_before_an_invalidation_is_not_stored():
+@pytest.mark.parametrize("invalidated", ["ns", None], ids=["namespace", "everything"])
+def test_a_write_built_before_an_invalidation_is_not_stored(invalidated):
     cache, _ = make_cache()
     key = cache._key("ns", {"k": 1})  # a writer that computed its key, then lost the CPU
-    assert cache.invalidate_sync("ns") == 0
+    assert cache.invalidate_sync(invalidated) == 0
     cache._store(key, "stale", None)
     assert cache.get_sync("ns", k=1) is None
     assert len(cache) == 0
+
+
+class InvalidatingClock(FakeClock):
+    """A clock that invalidates the cache the next time it is read, once armed: the call
+    lands while a write is under way, between building its key and storing its entry."""
+
+    cache: QueryCache | None = None
+    namespace: str | None = None
+
+    def __call__(self) -> float:
+        cache, self.cache = self.cache, None
+        if cache is not None:
+            cache.invalidate_sync(self.namespace)
+        return self.now
+
+
+@pytest.mark.parametrize("invalidated", ["ns", None], ids=["namespace", "everything"])
+def test_invalidating_everything_drops_a_write_in_flight_like_a_namespace_does(invalidated):
+    clock = InvalidatingClock()
+    cache = QueryCache(timer=clock)
+    cache.set_sync("ns", "old", k=1)
+    cache.set_sync("other", "old", k=1)
+    clock.cache, clock.namespace = cache, invalidated
+    cache.set_sync("ns", "stale", k=1)
+    assert clock.cache is None  # the invalidation did run, in the middle of the write
+    assert cache.get_sync("ns", k=1) is None
+    cache.set_sync("ns", "new", k=1)  # a write after the invalidation is kept
+    assert cache.get_sync("ns", k=1) == "new"
 
 
 def test_evicted_and_expired_entries_leave_the_namespace_index():
@@ -411,7 +440,8 @@ async def test_a_load_survives_even_when_every_waiter_is_cancelled():
     assert cache.get_sync("ns", k=1) == "value"
 
 
-async def test_invalidation_during_a_load_keeps_the_stale_result_out():
+@pytest.mark.parametrize("invalidated", ["ns", None], ids=["namespace", "everything"])
+async def test_invalidation_during_a_load_keeps_the_stale_result_out(invalidated):
     cache, _ = make_cache()
     release = asyncio.Event()
 
@@ -421,7 +451,7 @@ async def test_invalidation_during_a_load_keeps_the_stale_result_out():
 
     waiter = asyncio.create_task(cache.get_or_load("ns", loader, k=1))
     await asyncio.sleep(0)
-    await cache.invalidate("ns")
+    await cache.invalidate(invalidated)
     release.set()
     assert await waiter == "stale"  # the waiter still gets its answer
     assert cache.get_sync("ns", k=1) is None  # but the cache does not keep it

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from perf_lib.cache import QueryCache
+from tests.examples import examples
 from tests.fakes import FakeClock
 
 NAMESPACES = st.sampled_from(["historical_data", "symbols", "other"])
@@ -94,7 +95,7 @@ class CacheModelReleasingOneAtATime(CacheModel):
 TestCacheModel = CacheModel.TestCase
 TestCacheModelReleasingOneAtATime = CacheModelReleasingOneAtATime.TestCase
 for case in (TestCacheModel, TestCacheModelReleasingOneAtATime):
-    case.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
+    case.settings = settings(max_examples=examples(150), stateful_step_count=40, deadline=None)
 
 
 @pytest.fixture

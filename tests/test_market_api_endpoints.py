@@ -22,6 +22,7 @@ from market_api.schemas import (
     SymbolsResponse,
 )
 from perf_lib.fastapi_router import CacheResponse, QueriesResponse, SummaryResponse
+from tests.examples import examples
 from tests.market_api_helpers import HISTORICAL, app_for
 
 SERVER_TIMING = re.compile(r"^app;dur=\d+\.\d{3}(, db;dur=\d+\.\d{3})?$")
@@ -76,7 +77,7 @@ def test_health_and_status_report_a_healthy_service(api_client):
     assert status["database"]["rows"]["bars"] >= 125_000
     assert status["symbol_count"] >= 100
     assert status["cache"]["enabled"] is True
-    assert status["faults"] == {"db_latency_ms": 0.0, "error_rate": 0.0}
+    assert status["faults"] == {"db_latency_ms": 0.0, "error_rate": 0.0, "window_s": None}
     assert status["process"]["rss_bytes"] > 10_000_000
 
 
@@ -196,7 +197,7 @@ def shared_client(market_db):
         yield test_client
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     params=st.lists(
         st.tuples(

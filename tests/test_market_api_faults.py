@@ -8,8 +8,11 @@ import time
 
 import httpx
 import orjson
+import pytest
 from starlette.testclient import TestClient
 
+from market_api.faults import FaultInjector
+from tests.fakes import FakeClock
 from tests.market_api_helpers import HISTORICAL, app_for
 
 
@@ -148,3 +151,55 @@ def test_without_the_cache_every_request_queries_the_database(market_db):
     assert len({r.content for r in responses}) == 1
     assert queries["query_types"] == {"historical_data": 3}
     assert app.state.runtime.cache.stats()["misses"] == 0  # never consulted
+
+
+def test_faults_apply_only_inside_their_window_counted_from_start():
+    clock = FakeClock()
+    faults = FaultInjector(50.0, 0.5, window=(30.0, 90.0), timer=clock)
+    assert not faults.in_effect()  # the service does not answer yet
+    clock.advance(40)
+    assert not faults.in_effect()  # the window counts from start(), not from creation
+    faults.start()
+    started = clock.now
+    seen = {}
+    for offset in (0.0, 29.999, 30.0, 60.0, 89.999, 90.0, 1000.0):
+        clock.now = started + offset
+        seen[offset] = faults.in_effect()
+    assert seen == {
+        0.0: False, 29.999: False, 30.0: True, 60.0: True, 89.999: True, 90.0: False,
+        1000.0: False,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("started", [False, True])
+def test_without_a_window_faults_last_the_whole_run(started):
+    clock = FakeClock()
+    faults = FaultInjector(error_rate=0.1, timer=clock)
+    if started:
+        faults.start()
+    assert faults.in_effect()
+    clock.advance(1e9)
+    assert faults.in_effect()
+
+
+def test_a_window_without_faults_injects_nothing():
+    clock = FakeClock()
+    faults = FaultInjector(window=(0.0, 10.0), timer=clock)
+    faults.start()
+    assert not faults.in_effect()
+
+
+@pytest.mark.parametrize("window", [(-1.0, 5.0), (5.0, 5.0), (9.0, 3.0)])
+def test_an_impossible_window_is_rejected(window):
+    with pytest.raises(ValueError, match="window"):
+        FaultInjector(10.0, window=window)
+
+
+@pytest.mark.parametrize(("window", "status"), [((0.0, 3600.0), 503), ((3600.0, 7200.0), 200)])
+def test_the_fault_window_opens_when_the_service_starts_answering(market_db, window, status):
+    app = app_for(market_db, fault_error_rate=1.0, fault_window_s=window)
+    with TestClient(app) as client:
+        answered = client.get(HISTORICAL).status_code
+        faults = orjson.loads(client.get("/api/v1/status").content)["faults"]
+    assert answered == status
+    assert faults == {"db_latency_ms": 0.0, "error_rate": 1.0, "window_s": list(window)}

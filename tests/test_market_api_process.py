@@ -5,9 +5,12 @@ from __future__ import annotations
 import signal
 
 import orjson
+import pytest
 import requests
 
 from tests.market_api_helpers import HISTORICAL, start_live_service
+
+pytestmark = pytest.mark.e2e  # starts a real process
 
 MARKER = "QZXW"
 
@@ -59,3 +62,16 @@ def test_the_real_server_seeds_a_missing_database_and_takes_flags(tmp_path):
     body = orjson.loads(status.content)
     assert body["cache"]["enabled"] is False and body["database"]["rows"]["bars"] >= 125_000
     assert (first.headers["x-cache"], second.headers["x-cache"]) == ("MISS", "MISS")
+
+
+def test_with_the_access_log_off_the_real_server_logs_start_up_but_no_requests(own_db, tmp_path):
+    service = start_live_service(own_db, tmp_path / "service.log", "--access-log", "off")
+    try:
+        with requests.Session() as http:
+            for _ in range(3):
+                assert http.get(service.url + HISTORICAL, timeout=5).status_code == 200
+    finally:
+        service.child.stop()
+    log = service.log
+    assert "Application startup complete" in log
+    assert not [line for line in log.splitlines() if line.startswith("{")]

@@ -19,8 +19,8 @@ def test_defaults_are_the_documented_ones():
     assert settings.cache_enabled is True
     assert (settings.cache_max_size, settings.cache_ttl) == (1000, 300.0)
     assert (settings.fault_db_latency_ms, settings.fault_error_rate) == (0.0, 0.0)
-    assert settings.fault_seed is None
-    assert settings.observability is True
+    assert settings.fault_seed is None and settings.fault_window_s is None
+    assert settings.observability is True and settings.access_log is True
 
 
 def test_every_setting_is_read_from_its_variable():
@@ -32,11 +32,24 @@ def test_every_setting_is_read_from_its_variable():
             "MARKET_API_CACHE_TTL": "2.5",
             "MARKET_API_FAULT_DB_LATENCY_MS": "150",
             "MARKET_API_FAULT_ERROR_RATE": "0.25",
+            "MARKET_API_FAULT_WINDOW_S": "30,90.5",
             "MARKET_API_FAULT_SEED": "7",
             "MARKET_API_OBSERVABILITY": "off",
+            "MARKET_API_ACCESS_LOG": "off",
         }
     )
-    assert settings == Settings(Path("/tmp/x.db"), False, 50, 2.5, 150.0, 0.25, 7, False)
+    assert settings == Settings(
+        db_path=Path("/tmp/x.db"),
+        cache_enabled=False,
+        cache_max_size=50,
+        cache_ttl=2.5,
+        fault_db_latency_ms=150.0,
+        fault_error_rate=0.25,
+        fault_window_s=(30.0, 90.5),
+        fault_seed=7,
+        observability=False,
+        access_log=False,
+    )
 
 
 def test_a_flag_wins_over_its_variable():
@@ -61,6 +74,15 @@ def test_a_flag_wins_over_its_variable():
         ("MARKET_API_FAULT_ERROR_RATE", "1.5"),
         ("MARKET_API_FAULT_ERROR_RATE", "-0.1"),
         ("MARKET_API_FAULT_SEED", "x"),
+        ("MARKET_API_FAULT_WINDOW_S", "30"),
+        ("MARKET_API_FAULT_WINDOW_S", "30,"),
+        ("MARKET_API_FAULT_WINDOW_S", "a,b"),
+        ("MARKET_API_FAULT_WINDOW_S", "1,2,3"),
+        ("MARKET_API_FAULT_WINDOW_S", "-1,5"),
+        ("MARKET_API_FAULT_WINDOW_S", "5,5"),
+        ("MARKET_API_FAULT_WINDOW_S", "10,5"),
+        ("MARKET_API_FAULT_WINDOW_S", "0,inf"),
+        ("MARKET_API_ACCESS_LOG", "verbose"),
         ("MARKET_API_DB", " "),
     ],
 )
@@ -81,6 +103,33 @@ def test_every_setting_has_a_flag():
     assert (args.db_path, args.cache_enabled, args.fault_seed) == ("x.db", "off", "3")
 
 
+def test_the_fault_window_and_access_log_flags():
+    args = parse_args(["--fault-window-s", "30,90", "--access-log", "off"])
+    settings = Settings.from_env({}, flags={f: getattr(args, f) for f in SETTINGS_SOURCES})
+    assert (settings.fault_window_s, settings.access_log) == ((30.0, 90.0), False)
+
+
+@pytest.mark.parametrize(
+    ("window", "problem"),
+    [("soon", "START,END"), ("-5,10", "START must be >= 0"), ("20,10", "END must be after")],
+)
+@pytest.mark.e2e
+def test_the_cli_turns_a_bad_fault_window_into_one_line_and_exit_2(tmp_path, window, problem):
+    completed = subprocess.run(
+        [sys.executable, "-m", "market_api", "--db", str(tmp_path / "m.db")],
+        env={"MARKET_API_FAULT_WINDOW_S": window, "PATH": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 2
+    assert completed.stderr.strip().count("\n") == 0
+    assert "MARKET_API_FAULT_WINDOW_S" in completed.stderr and problem in completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert not (tmp_path / "m.db").exists()
+
+
+@pytest.mark.e2e
 def test_the_cli_turns_a_bad_value_into_one_line_and_exit_2(tmp_path):
     completed = subprocess.run(
         [sys.executable, "-m", "market_api", "--db", str(tmp_path / "m.db")],
@@ -96,6 +145,7 @@ def test_the_cli_turns_a_bad_value_into_one_line_and_exit_2(tmp_path):
     assert not (tmp_path / "m.db").exists()
 
 
+@pytest.mark.e2e
 def test_the_cli_reports_an_unusable_database_path_in_one_line(tmp_path):
     completed = subprocess.run(
         [sys.executable, "-m", "market_api", "--db", str(tmp_path)],  # a directory

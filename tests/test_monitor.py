@@ -75,7 +75,25 @@ async def test_stats_per_type_only_count_that_type():
     assert (stats["total"], stats["failed"], stats["median_ms"]) == (3, 0, 20.0)
     assert stats["stdev_ms"] == pytest.approx(10.0)
     assert (await monitor.get_stats("symbols"))["error_rate_pct"] == 100.0
-    assert await monitor.get_query_types() == {"historical_data": 3, "symbols": 1}
+    assert monitor.snapshot().query_types() == {"historical_data": 3, "symbols": 1}
+
+
+async def test_a_snapshot_keeps_its_figures_while_recording_goes_on():
+    monitor, clock = make_monitor()
+    monitor.record("historical_data", 10.0)
+    monitor.record("historical_data", 30.0, success=False)
+    window = monitor.snapshot()
+    monitor.record("historical_data", 500.0)
+    monitor.record("symbols", 1.0)
+    clock.advance(86_401)  # everything leaves the monitor's window, not the snapshot's
+    assert window.query_types() == {"historical_data": 2}
+    stats = window.stats("historical_data")
+    assert (stats["total"], stats["failed"], stats["max_ms"]) == (2, 1, 30.0)
+    assert window.stats() == {**stats, "query_type": "all"}
+    assert window.stats_by_type() == {"historical_data": stats}
+    assert window.summary()["total_queries"] == 2
+    assert [b["max_slow_ms"] for b in window.bottlenecks(threshold_ms=20)] == [30.0]
+    assert (await monitor.get_summary())["total_queries"] == 0
 
 
 async def test_an_empty_window_reports_zero_counts_and_no_timings():
@@ -179,7 +197,7 @@ async def test_memory_stays_bounded_after_a_million_records():
         current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    # Buffer: 10k samples x 16 B (+25 % before compaction); aggregates: <= 61 minutes x 5 types.
+    # Buffer: 10k samples x 24 B (+40 % before compaction); aggregates: <= 61 minutes x 5 types.
     assert current < 4_000_000, current
     assert peak < 8_000_000, peak
     assert len(monitor._minutes) <= 61
@@ -261,7 +279,7 @@ async def test_query_types_past_the_cap_share_one_bucket():
     monitor, _ = make_monitor(max_query_types=3)
     for name in ["a", "b", "c", "d", "e"]:
         monitor.record(name, 1.0)
-    assert await monitor.get_query_types() == {"a": 1, "b": 1, "other": 3}
+    assert monitor.snapshot().query_types() == {"a": 1, "b": 1, "other": 3}
 
 
 async def test_threads_recording_at_once_lose_no_sample():
@@ -284,7 +302,7 @@ async def test_threads_recording_at_once_lose_no_sample():
     stats = await monitor.get_stats()
     assert (stats["total"], stats["failed"]) == (20_000, 2_000)
     assert stats["max_ms"] == 49.0
-    assert await monitor.get_query_types() == {name: 5_000 for name in TYPES[:4]}
+    assert monitor.snapshot().query_types() == {name: 5_000 for name in TYPES[:4]}
 
 
 def test_get_performance_monitor_is_a_process_wide_singleton():

@@ -1,4 +1,4 @@
-"""perf_lib's FastAPI router: the seed's three performance endpoints, on any FastAPI app."""
+"""perf_lib's FastAPI router: the three performance endpoints, on any FastAPI app."""
 
 from __future__ import annotations
 
@@ -15,14 +15,16 @@ from perf_lib.cache import QueryCache
 from perf_lib.fastapi_router import performance_router
 from perf_lib.monitor import PerformanceMonitor
 from perf_lib.thresholds import Thresholds
+from tests.fakes import FakeClock
 
-SEED_CACHE = {"size", "max_size", "hits", "misses", "hit_rate_pct", "default_ttl_seconds"}
-SEED_STATS = {
+#: The fields that clients of the three endpoints rely on (the endpoints may add more).
+CACHE_FIELDS = {"size", "max_size", "hits", "misses", "hit_rate_pct", "default_ttl_seconds"}
+STATS_FIELDS = {
     "query_type", "total", "successful", "failed", "error_rate_pct", "min_ms", "max_ms",
     "mean_ms", "median_ms", "p95_ms", "p99_ms", "stdev_ms",
 }  # fmt: skip
-SEED_BOTTLENECK = {"query_type", "slow_count", "threshold_ms", "avg_slow_ms"}
-SEED_PERFORMANCE = {
+BOTTLENECK_FIELDS = {"query_type", "slow_count", "threshold_ms", "avg_slow_ms"}
+PERFORMANCE_FIELDS = {
     "total_queries", "successful", "failed", "error_rate_pct", "avg_duration_ms",
     "median_duration_ms", "p95_duration_ms", "p99_duration_ms", "min_duration_ms",
     "max_duration_ms", "window_hours",
@@ -57,34 +59,83 @@ def app_with(cache, monitor, thresholds=None, **kwargs) -> FastAPI:
     return app
 
 
-def test_cache_endpoint_has_the_seed_shape(parts):
+def test_cache_endpoint_has_the_documented_fields(parts):
     body = get(app_with(*parts), "/api/v1/performance/cache")
     assert set(body) == {"timestamp", "cache"}
     assert datetime.fromisoformat(body["timestamp"]).tzinfo is not None
-    assert set(body["cache"]) >= SEED_CACHE
+    assert set(body["cache"]) >= CACHE_FIELDS
     assert (body["cache"]["hits"], body["cache"]["misses"], body["cache"]["size"]) == (3, 1, 1)
     assert body["cache"]["hit_rate_pct"] == 75.0
 
 
-def test_queries_endpoint_has_the_seed_shape(parts):
+def test_queries_endpoint_has_the_documented_fields(parts):
     body = get(app_with(*parts), "/api/v1/performance/queries")
-    assert set(body["stats"]) >= SEED_STATS
+    assert set(body["stats"]) >= STATS_FIELDS
     assert body["stats"]["total"] == 101 and body["stats"]["failed"] == 2
     assert body["query_types"] == {"historical_data": 100, "status_check": 1}
     assert body["stats_by_type"]["status_check"]["mean_ms"] == 2.0
     (slow,) = body["bottlenecks"]
-    assert slow["query_type"] == "historical_data" and set(slow) >= SEED_BOTTLENECK
+    assert slow["query_type"] == "historical_data" and set(slow) >= BOTTLENECK_FIELDS
 
 
-def test_summary_endpoint_has_the_seed_shape_and_advice(parts):
+def test_summary_endpoint_has_the_documented_fields_and_advice(parts):
     body = get(app_with(*parts), "/api/v1/performance/summary")
     assert set(body) == {"timestamp", "cache", "performance", "bottlenecks", "recommendations"}
-    assert set(body["performance"]) >= SEED_PERFORMANCE
+    assert set(body["performance"]) >= PERFORMANCE_FIELDS
     assert body["performance"]["error_rate_pct"] == pytest.approx(100 * 2 / 101)
     advice = body["recommendations"]
     assert advice[0] == "Cache hit rate is good at 75.0%"
     assert any(line.startswith("Error rate is degraded") for line in advice)
     assert any("historical_data" in line for line in advice)
+
+
+class SteppingClock(FakeClock):
+    """A clock that moves ``step`` seconds every time it is read."""
+
+    step = 0.0
+
+    def __call__(self) -> float:
+        now = self.now
+        self.now += self.step
+        return now
+
+
+def test_queries_are_answered_from_one_view_of_the_window():
+    """Samples leave the window while the response is built (each read of the clock moves it
+    on by 7 s), yet its totals, per-type figures and bottlenecks all describe one window."""
+    clock = SteppingClock()
+    monitor = PerformanceMonitor(window_seconds=60, timer=clock)
+    for second in range(60):
+        monitor.record("historical_data", float(second), success=second % 10 != 0)
+        monitor.record("symbols", 100.0 + second)
+        clock.advance(1)
+    clock.step = 7.0
+    body = get(app_with(QueryCache(), monitor), "/api/v1/performance/queries")
+    by_type = body["stats_by_type"]
+    assert body["query_types"] == {name: stats["total"] for name, stats in by_type.items()}
+    assert body["stats"]["total"] == sum(body["query_types"].values()) == 120
+    assert body["stats"]["failed"] == sum(stats["failed"] for stats in by_type.values())
+    assert {b["query_type"] for b in body["bottlenecks"]} == set(by_type)
+    for bottleneck in body["bottlenecks"]:
+        of_type = by_type[bottleneck["query_type"]]
+        assert bottleneck["threshold_ms"] == of_type["p95_ms"]
+        assert bottleneck["max_slow_ms"] == of_type["max_ms"]
+        assert bottleneck["pct_of_total"] == 100 * bottleneck["slow_count"] / of_type["total"]
+
+
+def test_the_summary_is_answered_from_one_view_of_the_window():
+    clock = SteppingClock()
+    monitor = PerformanceMonitor(window_seconds=60, timer=clock)
+    for second in range(60):
+        monitor.record("historical_data", float(second))
+        clock.advance(1)
+    clock.step = 7.0
+    body = get(app_with(QueryCache(), monitor), "/api/v1/performance/summary")
+    performance, (bottleneck,) = body["performance"], body["bottlenecks"]
+    assert performance["total_queries"] == 60
+    assert bottleneck["threshold_ms"] == performance["p95_duration_ms"]
+    assert bottleneck["max_slow_ms"] == performance["max_duration_ms"]
+    assert bottleneck["pct_of_total"] == 100 * bottleneck["slow_count"] / 60
 
 
 def test_thresholds_decide_the_advice(parts):
@@ -109,6 +160,7 @@ def test_the_endpoints_are_documented_in_openapi(parts):
         assert "$ref" in responses["200"]["content"]["application/json"]["schema"]
 
 
+@pytest.mark.e2e
 def test_perf_lib_does_not_depend_on_the_service():
     code = (
         "import sys, perf_lib.fastapi_router; "

@@ -1,4 +1,5 @@
-"""Threshold boundaries, overrides and bad thresholds files; recommendations that agree."""
+"""Threshold boundaries, overrides, recovery limits and bad thresholds files; recommendations
+that agree."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from perf_lib.recommendations import recommendations
-from perf_lib.thresholds import Level, Thresholds, ThresholdsError, worst
+from perf_lib.thresholds import (
+    Level,
+    RecoveryLimits,
+    Thresholds,
+    ThresholdsError,
+    resolve_thresholds,
+    worst,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +46,7 @@ def test_boundaries_follow_the_table(metric, value, level):
     assert Thresholds().level(metric, value) is level
 
 
-def test_the_committed_file_is_the_seeds_table():
+def test_the_committed_file_is_the_default_table():
     loaded = Thresholds.load(REPO_ROOT / "thresholds.toml")
     assert loaded.limits_for() == Thresholds().limits_for()
     assert loaded.source.endswith("thresholds.toml")
@@ -100,18 +108,105 @@ def test_a_missing_file_or_a_directory_is_a_clear_error(tmp_path):
         Thresholds.load(tmp_path)
 
 
+# ------------------------------------------------------------ recovery limits
+
+
+def test_recovery_limits_default_to_the_committed_table():
+    committed = Thresholds.load(REPO_ROOT / "thresholds.toml").recovery
+    assert committed == Thresholds().recovery == RecoveryLimits(30, 180, 10, 5)
+    assert Thresholds().to_dict()["recovery"] == {
+        "healthy_s": 30.0,
+        "degraded_s": 180.0,
+        "tolerance_pct": 10.0,
+        "tolerance_ms": 5.0,
+    }
+
+
+def test_a_recovery_table_overrides_only_what_it_names(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text("[recovery]\nhealthy_s = 10\ntolerance_ms = 0.5\n")
+    limits = Thresholds.load(path).recovery
+    assert limits == RecoveryLimits(
+        healthy_s=10, degraded_s=180, tolerance_pct=10, tolerance_ms=0.5
+    )
+
+
+@pytest.mark.parametrize(
+    ("seconds", "level"),
+    [
+        (0, "healthy"),
+        (30, "healthy"),
+        (30.5, "degraded"),
+        (180, "degraded"),
+        (181, "critical"),
+        (None, "critical"),
+    ],
+)
+def test_recovery_level_buckets(seconds, level):
+    assert RecoveryLimits().level(seconds) is Level.parse(level)
+
+
+def test_recovery_limits_scale_their_times_only():
+    scaled = RecoveryLimits().scaled(0.1)
+    assert (scaled.healthy_s, scaled.degraded_s) == pytest.approx((3.0, 18.0))
+    assert (scaled.tolerance_pct, scaled.tolerance_ms) == (10, 5)
+    assert scaled.level(3) is Level.HEALTHY and scaled.level(4) is Level.DEGRADED
+    assert scaled.level(19) is Level.CRITICAL
+    for bad in (0, -1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="time scale"):
+            RecoveryLimits().scaled(bad)
+
+
+@pytest.mark.parametrize(
+    ("baseline", "limit"),
+    [(2.5, 7.5), (50.0, 55.0), (100.0, 110.0), (0.0, 5.0)],  # the 5 ms floor up to 50 ms
+)
+def test_p95_limit_is_the_larger_of_the_percentage_and_the_floor(baseline, limit):
+    assert RecoveryLimits().p95_limit_ms(baseline) == pytest.approx(limit)
+    assert RecoveryLimits(tolerance_ms=0).p95_limit_ms(2.5) == pytest.approx(2.75)
+
+
+@pytest.mark.parametrize(
+    ("table", "problem"),
+    [
+        ("[recovery]\nhealthy = 30\n", "[recovery]: unknown key(s) healthy"),
+        ("[recovery]\nhealthy_s = 200\n", "healthy_s 200 is above degraded_s 180"),
+        ("[recovery]\ntolerance_pct = -1\n", "tolerance_pct must be a finite number >= 0"),
+        ('[recovery]\ndegraded_s = "3m"\n', "degraded_s must be a number"),
+        ("[recovery]\ntolerance_ms = true\n", "tolerance_ms must be a number"),
+        ("recovery = 30\n", "[recovery] must be a table"),
+    ],
+)
+def test_a_bad_recovery_table_is_one_error_naming_the_file(tmp_path, table, problem):
+    path = tmp_path / "bad.toml"
+    path.write_text(table)
+    with pytest.raises(ThresholdsError) as caught:
+        Thresholds.load(path)
+    message = str(caught.value)
+    assert message.startswith(str(path)) and problem in message and "\n" not in message
+
+
+def test_resolve_thresholds_finds_the_file_in_the_current_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert resolve_thresholds().source == "built-in defaults"
+    (tmp_path / "thresholds.toml").write_text("[recovery]\nhealthy_s = 12\n")
+    assert resolve_thresholds().recovery.healthy_s == 12
+    with pytest.raises(ThresholdsError, match="not found"):
+        resolve_thresholds(tmp_path / "none.toml")
+
+
 # ------------------------------------------------------------ recommendations
 
-SEED_CACHE = {"size": 145, "hit_rate_pct": 79.0, "hits": 2345, "misses": 623}
-SEED_PERFORMANCE = {
+SAMPLE_CACHE = {"size": 145, "hit_rate_pct": 79.0, "hits": 2345, "misses": 623}
+SAMPLE_PERFORMANCE = {
     "total_queries": 750,
     "error_rate_pct": 1.07,
     "p99_duration_ms": 890.1,
 }
 
 
-def test_recommendations_follow_the_table_not_the_seed_sample():
-    advice = recommendations(SEED_CACHE, SEED_PERFORMANCE)
+def test_recommendations_follow_the_table():
+    advice = recommendations(SAMPLE_CACHE, SAMPLE_PERFORMANCE)
     assert advice[0] == "Cache hit rate is good at 79.0%"
     assert advice[1].startswith("P99 query time is critical at 890.1ms")
     assert advice[2].startswith("Error rate is degraded at 1.07%")
