@@ -1,8 +1,8 @@
 """Post-run analysis of a load-test run directory: verdict, report files, run comparison.
 
-    from reports import build_report, render_terminal
-    result = build_report("results/spike-20250101T000000Z")
-    print(render_terminal(result.report, str(result.html_path)))
+    from reports import build_and_summarise
+    result = build_and_summarise("results/spike-20250101T000000Z", "thresholds.toml")
+    print(result.terminal)
 
 Names are imported on first use, so that ``python -m reports`` answers a bad command line
 without first loading pandas and matplotlib.
@@ -14,7 +14,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from reports.build import BuildResult, analyse_run, build_report, resolve_thresholds
+    from reports.build import (
+        BuildResult,
+        analyse_run,
+        build_and_summarise,
+        build_report,
+        load_thresholds,
+    )
     from reports.compare import CompareResult, compare_reports, compare_runs
     from reports.errors import ReportInputError
     from reports.terminal import render_terminal
@@ -22,8 +28,9 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "BuildResult": "reports.build",
     "analyse_run": "reports.build",
+    "build_and_summarise": "reports.build",
     "build_report": "reports.build",
-    "resolve_thresholds": "reports.build",
+    "load_thresholds": "reports.build",
     "CompareResult": "reports.compare",
     "compare_reports": "reports.compare",
     "compare_runs": "reports.compare",
@@ -35,11 +42,12 @@ __all__ = [
     "CompareResult",
     "ReportInputError",
     "analyse_run",
+    "build_and_summarise",
     "build_report",
     "compare_reports",
     "compare_runs",
+    "load_thresholds",
     "render_terminal",
-    "resolve_thresholds",
 ]
 
 

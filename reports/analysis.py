@@ -1,8 +1,9 @@
-"""Per-endpoint, per-phase and per-second statistics from the exact per-request log.
+"""Per-endpoint, per-phase and per-second statistics from the per-request frame.
 
-This is the primary path: every count and percentile comes from the raw response times, so
-totals are exact (Locust's own CSVs can be a second stale) and percentiles are not rounded.
-``fallback.py`` fills the same ``Analysis`` from Locust's CSVs when there is no request log.
+Every count and percentile comes from the response times of the requests themselves, so with a
+request log totals are exact (Locust's own CSVs can be a second stale) and percentiles are not
+rounded. Without one, the frame holds the requests ``fallback.py`` rebuilt from Locust's CSVs:
+the same computation, on approximate data, which ``source`` names.
 """
 
 from __future__ import annotations
@@ -54,9 +55,12 @@ def run_window(phases: Sequence[Phase], first: float, last: float) -> tuple[floa
 
 
 def analyse_requests(
-    requests: pd.DataFrame, phases: list[Phase], users: pd.DataFrame | None = None
+    requests: pd.DataFrame,
+    phases: list[Phase],
+    users: pd.DataFrame | None = None,
+    source: str = "request log",
 ) -> Analysis:
-    """The full client-side analysis of a (time-sorted) request log."""
+    """The full client-side analysis of a (time-sorted) request frame."""
     ts = requests["timestamp"].to_numpy(dtype=np.float64)
     rt = requests["response_time_ms"].to_numpy(dtype=np.float64)
     failed = ~requests["success"].to_numpy(dtype=bool)
@@ -90,7 +94,7 @@ def analyse_requests(
     # The charts cover the phases and every request, even when run.json's phases are far off.
     bucket = chart_bucket(max(t0 + span, float(ts[-1])) - min(t0, float(ts[0])))
     return Analysis(
-        source="request log",
+        source=source,
         phases=phases,
         t0=t0,
         span_s=span,
@@ -104,6 +108,15 @@ def analyse_requests(
         top_errors=top_errors(requests, failed),
         outside_phases=int((~inside).sum()) if phases else 0,
     )
+
+
+def span_stats(requests: pd.DataFrame, start: float, end: float) -> dict[str, float]:
+    """Requests, failures, error rate, mean and percentiles of those sent in ``[start, end)``."""
+    ts = requests["timestamp"].to_numpy(dtype=np.float64)
+    first, last = np.searchsorted(ts, [start, end], side="left")
+    rt = requests["response_time_ms"].to_numpy(dtype=np.float64)[first:last]
+    failed = ~requests["success"].to_numpy(dtype=bool)[first:last]
+    return group_stats(np.zeros(len(rt), np.int64), rt, failed, 1).iloc[0].to_dict()
 
 
 def time_series(

@@ -16,10 +16,11 @@ from reports.rundir import RunData
 MIN_P99_SAMPLES = 100
 MIN_PHASE_S = 10.0
 FALLBACK_NOTE = (
-    "no request log (requests.csv): counts and percentiles come from Locust's own CSVs. "
-    "Its percentiles are rounded (147 ms is stored as 150, 3,432 as 3,400), its history "
-    "percentiles cover a sliding ~10 s window, and its totals can be up to a second stale "
-    "because Locust does not rewrite its CSVs at shutdown"
+    "There is no request log (requests.csv), so the requests were rebuilt from Locust's own "
+    "CSVs and every figure is approximate: Locust rounds response times (147 ms is stored as "
+    "150, 3,432 as 3,400), its history percentiles cover a sliding ~10 s window, and its totals "
+    "can be up to a second stale because it does not rewrite its CSVs at shutdown. Keep "
+    "requests.csv for exact figures."
 )
 
 
@@ -38,8 +39,15 @@ def collect(
     """Every warning that applies to this run, most important first."""
     found: list[dict[str, str]] = []
     if run.partial:
-        found.append(warning("partial", f"partial run: {partial_reason(run)}"))
-    if analysis.source != "request log":
+        reason = partial_reason(run).rstrip(". ")
+        found.append(
+            warning(
+                "partial",
+                f"The run is partial: {reason}. Its figures and verdict cover only the part "
+                "that ran; run it again to completion for a full verdict.",
+            )
+        )
+    if run.approximate:
         found.append(warning("fallback", FALLBACK_NOTE))
     if phases_note:
         found.append(warning("no_run_json", phases_note))
@@ -53,8 +61,9 @@ def collect(
         found.append(
             warning(
                 "failures",
-                f"{failures:,} of {requests:,} requests failed ({rate:.2f} %)"
-                + (f"; top errors: {top}" if top else ""),
+                f"{failures:,} of {requests:,} requests failed ({rate:.2f} %)."
+                + (f" Top errors: {top}." if top else "")
+                + " The report's errors table lists the most frequent.",
             )
         )
     found.extend(_user_code_exceptions(run))
@@ -62,8 +71,8 @@ def collect(
         found.append(
             warning(
                 "load_generator_cpu",
-                "the load generator's CPU was above 90 % (locust.log): it may have limited the "
-                "throughput and inflated the response times; run with more --processes",
+                "The load generator's CPU was above 90 % (locust.log): it may have limited the "
+                "throughput and inflated the response times. Run again with more --processes.",
             )
         )
     short = [p for p in analysis.phases if p.duration < MIN_PHASE_S]
@@ -72,8 +81,9 @@ def collect(
         found.append(
             warning(
                 "short_phase",
-                f"phase(s) shorter than {MIN_PHASE_S:.0f} s: {listed}: their percentiles rest "
-                "on few seconds of load",
+                f"Some phases are shorter than {MIN_PHASE_S:.0f} s: {listed}. Their "
+                "percentiles rest on a few seconds of load; run with a larger --time-scale "
+                "for firmer figures.",
             )
         )
     few = _few_samples(analysis)
@@ -83,14 +93,21 @@ def collect(
         found.append(
             warning(
                 "outside_phases",
-                f"{analysis.outside_phases:,} requests were sent outside every phase: they count "
-                "in the endpoint totals but in no phase",
+                f"{analysis.outside_phases:,} requests were sent outside every phase: they "
+                "count in the endpoint totals but in no phase. Check the phases' start and end "
+                "in run.json.",
             )
         )
     for i, phase in enumerate(analysis.phases):
         if i < len(analysis.phase_table) and analysis.phase_table["requests"].iloc[i] == 0:
-            found.append(warning("empty_phase", f"phase {phase.name} has no requests"))
-    found.extend(_recovery_notes(analysis, recovery, spike_measured))
+            found.append(
+                warning(
+                    "empty_phase",
+                    f"Phase {phase.name} has no requests, so it has no figures. Check that the "
+                    "load generator was running then.",
+                )
+            )
+    found.extend(_recovery_notes(run, recovery, spike_measured))
     if drift is not None:
         found.extend(_drift_notes(drift))
     return found
@@ -129,8 +146,8 @@ def _few_samples(analysis: Analysis) -> dict[str, str] | None:
         parts += ("; and " if parts else "") + f"{pairs} endpoint(s) within a phase"
     return warning(
         "few_samples",
-        f"fewer than {MIN_P99_SAMPLES} samples behind a p99: {parts}: such a p99 is close to "
-        "the maximum, treat it as indicative",
+        f"Fewer than {MIN_P99_SAMPLES} requests stand behind some p99 figures: {parts}. Such "
+        "a p99 is close to the maximum: treat it as indicative, or run longer.",
     )
 
 
@@ -142,14 +159,14 @@ def _user_code_exceptions(run: RunData) -> list[dict[str, str]]:
     return [
         warning(
             "user_exceptions",
-            f"the test's own code raised {count:,} exception(s) (locust_exceptions.csv), "
-            f"e.g. {first}",
+            f"The test's own code raised {count:,} exception(s), e.g. {first}. These are bugs "
+            "in the locustfile, not failures of the service: see locust_exceptions.csv.",
         )
     ]
 
 
 def _recovery_notes(
-    analysis: Analysis, recovery: Recovery | None, spike_measured: bool
+    run: RunData, recovery: Recovery | None, spike_measured: bool
 ) -> list[dict[str, Any]]:
     if not spike_measured:
         return []
@@ -157,30 +174,36 @@ def _recovery_notes(
         return [
             warning(
                 "recovery_unmeasured",
-                "the normal phase has no usable p95: degradation and recovery cannot be measured",
+                "The baseline phase has no usable p95, so degradation and recovery cannot be "
+                "measured. Check that requests were sent during the baseline phase.",
             )
         ]
     notes = []
-    if analysis.source != "request log":
+    if run.approximate:
         notes.append(
             warning(
                 "recovery_lag",
-                "recovery is read from Locust's ~10 s windowed p95: it can be up to ~10 s late",
+                "Recovery is read from requests rebuilt from Locust's ~10 s windowed "
+                "percentiles, so its time can be off by several seconds. Keep requests.csv for "
+                "an exact recovery time.",
             )
         )
     if recovery.seconds is None:
         if not recovery.samples:
             notes.append(
                 warning(
-                    "recovery_no_data", "no request was sent after the spike: recovery is unknown"
+                    "recovery_no_data",
+                    "No request was sent after the spike, so recovery is unknown. Let the run "
+                    "continue into its recovery phase.",
                 )
             )
         elif recovery.searched_s < WINDOW_S + CONSECUTIVE - 1:
             notes.append(
                 warning(
                     "recovery_short",
-                    f"only {recovery.searched_s:.1f} s of data after the spike: too short to see "
-                    f"{CONSECUTIVE} consecutive healthy samples",
+                    f"Only {recovery.searched_s:.1f} s of data follow the spike: too short to "
+                    f"see {CONSECUTIVE} consecutive healthy samples. Give the recovery phase "
+                    "more time.",
                 )
             )
     return notes
@@ -210,4 +233,11 @@ def _drift_notes(drift: Drift) -> list[dict[str, str]]:
         )
     if not parts:
         return []
-    return [warning("drift", "drift under steady load: " + "; ".join(parts))]
+    return [
+        warning(
+            "drift",
+            "Drift under steady load: "
+            + "; ".join(parts)
+            + ". The service may be leaking or queueing: a longer run will tell.",
+        )
+    ]

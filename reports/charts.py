@@ -4,13 +4,18 @@ Figures are created without pyplot, so no display, global backend or figure regi
 involved (nothing to close, safe next to other matplotlib users in the same process).
 
 Series arrive already bucketed (at most ~1,800 points, see ``analysis.chart_bucket``), so each
-chart costs a fraction of a second even for an hour-long run.
+chart costs a fraction of a second even for an hour-long run. A bucket of the request log holds
+the requests *sent* during it: it is drawn over its own span (a step) or at its centre (a
+point), and only when it lies wholly inside the run, since the first and last seconds of the
+data are cut short by the run's start and end and would show a false drop.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,21 +25,35 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from perf_lib.thresholds import Limit
+from reports.explain import recovery_limits, tolerance_text
+from reports.numbers import num, seconds
+from reports.recovery import CONSECUTIVE
 from reports.report import ReportModel
 
 LEVEL_COLOURS = {"healthy": "#2e7d32", "degraded": "#ef8f00", "critical": "#c62828"}
 PHASE_COLOURS = ("#e3f2fd", "#fff3e0", "#e8f5e9", "#f3e5f5", "#fffde7", "#e0f7fa")
+NEUTRAL = "#90a4ae"
 SIZE = (10.0, 3.6)
 DPI = 100
+#: A limit up to this many times the longest bar is brought into the endpoints chart's view;
+#: one farther away would squash the bars, so it is marked at the edge instead.
+IN_VIEW_FACTOR = 3.0
+_EPS = 1e-9
 
 
-def _draw_limits(ax: Axes, limits: Limit, degraded_label: str, critical_label: str) -> None:
-    """The two threshold lines of one metric, dashed in their level's colour."""
-    for value, level, label in (
-        (limits.healthy, "degraded", degraded_label),
-        (limits.degraded, "critical", critical_label),
-    ):
-        ax.axhline(value, color=LEVEL_COLOURS[level], ls="--", lw=1, label=label.format(value))
+@dataclass(frozen=True)
+class Timeline:
+    """The series of a time chart: its complete buckets and where to draw them."""
+
+    series: pd.DataFrame
+    starts: np.ndarray  # bucket starts, seconds from the run's start
+    centres: np.ndarray  # where a bucket's value is drawn as a point
+    edges: np.ndarray  # bucket edges (one more than buckets), where it is drawn as a step
+    lo: float  # the run's span on the time axis
+    hi: float
+
+    def column(self, name: str) -> np.ndarray:
+        return self.series[name].to_numpy(dtype=float)
 
 
 def render_all(model: ReportModel) -> dict[str, bytes]:
@@ -56,81 +75,114 @@ def render_all(model: ReportModel) -> dict[str, bytes]:
     return out
 
 
-def latency_chart(model: ReportModel) -> Figure | None:
-    timeline = _timeline(model, "Response time over the run (by send time)")
-    if timeline is None:
+def timeline(model: ReportModel) -> Timeline | None:
+    """The run's time series, its incomplete first and last buckets left out."""
+    analysis = model.analysis
+    series = analysis.series
+    if series.empty:
         return None
-    figure, ax, series, t = timeline
+    bucket = analysis.bucket_s
+    starts = series.index.to_numpy(dtype=float)
+    first, last = float(starts.min()), float(starts.max())
+    lo, hi = 0.0, float(analysis.span_s)
+    if first < lo:  # data before the phases: its first bucket starts before the data
+        lo = first + bucket
+    if last >= hi:  # data after the phases: its last bucket ends after the data
+        hi = last
+    keep = (starts >= lo - _EPS) & (starts + bucket <= hi + _EPS)
+    if not keep.any():  # shorter than one bucket: show what there is
+        keep[:] = True
+    centres = starts + bucket / 2
+    kept = starts[keep]
+    return Timeline(
+        series=series[keep],
+        starts=kept,
+        centres=centres[keep],
+        edges=np.append(kept, kept[-1] + bucket),
+        lo=lo,
+        hi=hi,
+    )
+
+
+def latency_chart(model: ReportModel) -> Figure | None:
+    line = timeline(model)
+    if line is None:
+        return None
+    figure, ax = _timeline_figure(model, "Response time over the run (by send time)")
     for column, label, colour, width in (
         ("p50_ms", "p50", "#64b5f6", 1.2),
         ("p95_ms", "p95", "#1565c0", 1.8),
         ("p99_ms", "p99", "#6a1b9a", 1.2),
     ):
-        ax.plot(t, series[column].to_numpy(dtype=float), label=label, color=colour, lw=width)
+        ax.plot(line.centres, line.column(column), label=label, color=colour, lw=width)
     limits = model.thresholds.limits_for(None)["p95_ms"]
     _draw_limits(ax, limits, "p95 degraded from {:g} ms", "p95 critical above {:g} ms")
-    values = series[["p50_ms", "p99_ms"]].to_numpy(dtype=float)
+    values = line.series[["p50_ms", "p99_ms"]].to_numpy(dtype=float)
     positive = values[np.isfinite(values) & (values > 0)]
     if positive.size:
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.set_ylim(max(positive.min() * 0.7, 0.01), max(positive.max(), limits.degraded) * 1.6)
     ax.set_ylabel("ms (log scale)")
-    _finish(ax, model)
+    _finish(ax, line)
     return figure
 
 
 def throughput_chart(model: ReportModel) -> Figure | None:
-    timeline = _timeline(model, "Throughput and users")
-    if timeline is None:
+    line = timeline(model)
+    if line is None:
         return None
-    figure, ax, series, t = timeline
-    ax.plot(t, series["rps"].to_numpy(dtype=float), color="#1565c0", lw=1.5, label="requests/s")
+    figure, ax = _timeline_figure(model, "Throughput and users")
+    ax.stairs(
+        np.nan_to_num(line.column("rps")),
+        line.edges,
+        color="#1565c0",
+        lw=1.5,
+        baseline=None,
+        label="requests/s (by send time)",
+    )
     ax.set_ylabel("requests/s")
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(bottom=0, top=max(float(np.nanmax(line.column("rps"), initial=0)), 1) * 1.15)
     twin = ax.twinx()
-    users = _users(model)
+    users = users_steps(model, line.lo, line.hi)
     if users is not None:
         twin.step(users[0], users[1], where="post", color="#455a64", lw=1.5, ls="--", label="users")
         twin.set_ylim(0, max(float(np.nanmax(users[1])), 1) * 1.25)
     twin.set_ylabel("users")
-    _finish(ax, model, twin)
+    _finish(ax, line, twin)
     return figure
 
 
 def errors_chart(model: ReportModel) -> Figure | None:
-    timeline = _timeline(model, "Failures over the run")
-    if timeline is None:
+    """None without a single failure: the report says "no failures" instead of an empty plot."""
+    line = timeline(model)
+    if line is None or not model.report["totals"].get("failures"):
         return None
-    figure, ax, series, t = timeline
-    edges = np.append(t, t[-1] + model.analysis.bucket_s) if len(t) else t
+    figure, ax = _timeline_figure(model, "Failures over the run")
+    fails = np.nan_to_num(line.column("fail_per_s"))
     ax.stairs(
-        np.nan_to_num(series["fail_per_s"].to_numpy(dtype=float)),
-        edges,
-        fill=True,
-        color=LEVEL_COLOURS["critical"],
-        alpha=0.5,
-        label="failures/s",
+        fails, line.edges, fill=True, color=LEVEL_COLOURS["critical"], alpha=0.5, label="failures/s"
     )
     ax.set_ylabel("failures/s")
-    ax.set_ylim(bottom=0, top=max(float(np.nanmax(series["fail_per_s"], initial=0)), 1) * 1.2)
+    ax.set_ylim(bottom=0, top=max(float(fails.max(initial=0)), 1) * 1.2)
     twin = ax.twinx()
-    rate = _error_rate(series)
-    twin.plot(t, rate, color="#4e342e", lw=1.2, label="error rate %")
+    rate = _error_rate(line.series)
+    twin.plot(line.centres, rate, color="#4e342e", lw=1.2, label="error rate %")
     limits = model.thresholds.limits_for(None)["error_rate_pct"]
     _draw_limits(twin, limits, "degraded from {:g} %", "critical above {:g} %")
-    top = float(np.nanmax(rate, initial=0.0))
+    top = float(np.nanmax(rate, initial=0.0)) if len(rate) else 0.0
     twin.set_ylim(0, max(top, limits.degraded) * 1.25)
     twin.set_ylabel("error rate %")
-    _finish(ax, model, twin)
+    _finish(ax, line, twin)
     return figure
 
 
 def endpoints_chart(model: ReportModel) -> Figure | None:
+    """p95 per endpoint on the data's own scale; limits far beyond it are marked at the edge."""
     endpoints = model.report["endpoints"]
     if not endpoints:
         return None
-    height = max(2.2, 0.45 * len(endpoints) + 1.2)
+    height = max(2.2, 0.45 * len(endpoints) + 1.4)
     figure = Figure(figsize=(SIZE[0], height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     ax = figure.add_subplot()
@@ -138,21 +190,47 @@ def endpoints_chart(model: ReportModel) -> Figure | None:
         "p95 per endpoint (whole run), coloured by the endpoint's verdict", loc="left", fontsize=11
     )
     names = [e["name"] for e in endpoints][::-1]
-    values = [e["p95_ms"] or 0.0 for e in endpoints][::-1]
-    colours = [LEVEL_COLOURS[e["verdict"]] for e in endpoints][::-1]
+    values = [float(e["p95_ms"] or 0.0) for e in endpoints][::-1]
+    colours = [LEVEL_COLOURS.get(e["verdict"], NEUTRAL) for e in endpoints][::-1]
     bars = ax.barh(names, values, color=colours)
     for bar, value in zip(bars, values, strict=True):
         ax.annotate(
-            f" {value:,.1f} ms",
+            f" {num(value)} ms",
             (bar.get_width(), bar.get_y() + bar.get_height() / 2),
             va="center",
             fontsize=9,
         )
+    longest = max(max(values), 0.001)
     limits = model.thresholds.limits_for(None)["p95_ms"]
-    ax.axvline(limits.healthy, color=LEVEL_COLOURS["degraded"], ls="--", lw=1)
-    ax.axvline(limits.degraded, color=LEVEL_COLOURS["critical"], ls="--", lw=1)
-    ax.set_xlim(0, max(max(values), limits.degraded) * 1.15)
-    ax.set_xlabel("p95 ms (dashed: default degraded and critical limits)")
+    marks = (
+        (limits.healthy, "degraded", "degraded from"),
+        (limits.degraded, "critical", "critical above"),
+    )
+    in_view = [value for value, _, _ in marks if value <= longest * IN_VIEW_FACTOR]
+    right = max([longest * 1.25] + [value * 1.08 for value in in_view])
+    ax.set_xlim(0, right)
+    key = [("p95 limits:", "#455a64")]
+    for value, level, text in marks:
+        if value <= right:
+            ax.axvline(value, color=LEVEL_COLOURS[level], ls="--", lw=1)
+            key.append((f"{text} {value:g} ms (dashed)", LEVEL_COLOURS[level]))
+        else:
+            key.append((f"{text} {value:g} ms (off the scale →)", LEVEL_COLOURS[level]))
+    ax.set_xlabel("p95 ms", loc="left")  # the limits' key takes the right of its line
+    anchor: Any = None  # laid out right to left
+    for text, colour in reversed(key):
+        anchor = ax.annotate(
+            text,
+            (1.0, 0.5) if anchor is None else (0.0, 0.5),
+            xycoords=("axes fraction", ax.xaxis.label) if anchor is None else anchor,
+            xytext=(0, 0) if anchor is None else (-8, 0),
+            textcoords="offset points",
+            ha="right",
+            va="center",
+            fontsize=8,
+            color=colour,
+        )
+        anchor.set_in_layout(False)
     ax.grid(axis="x", alpha=0.3)
     return figure
 
@@ -161,31 +239,79 @@ def recovery_chart(model: ReportModel) -> Figure | None:
     recovery = model.recovery
     if recovery is None or not recovery.samples:
         return None
+    block: dict[str, Any] = model.report.get("recovery") or {}
+    window = block.get("window_s", 3)
     figure, ax = _figure(
-        "Recovery after the spike: p95 of each 3 s window vs the normal p95 + 10 %"
+        f"Recovery after the spike: p95 of each {window} s window against the back-to-normal limit"
     )
     samples = recovery.samples
+    judged = len(samples)
+    if recovery.seconds is not None:  # the run of healthy samples that confirmed recovery ends it
+        first = next((i for i, s in enumerate(samples) if s.offset_s == recovery.seconds), None)
+        if first is not None:
+            judged = min(first + CONSECUTIVE, len(samples))
     t = np.array([s.offset_s for s in samples], dtype=float)
-    p95 = np.array([s.p95_ms for s in samples])
-    ok = np.array([s.ok for s in samples])
-    ax.plot(t, p95, color="#1565c0", lw=1.2, label="window p95")
-    ax.scatter(
-        t[ok], p95[ok], color=LEVEL_COLOURS["healthy"], s=14, zorder=3, label="back to normal"
-    )
-    ax.scatter(t[~ok], p95[~ok], color=LEVEL_COLOURS["critical"], s=14, zorder=3, label="not yet")
+    p95 = np.array([s.p95_ms for s in samples], dtype=float)
+    ok = np.array([s.ok for s in samples], dtype=bool)
+    ax.plot(t[:judged], p95[:judged], color="#1565c0", lw=1.2, label="window p95")
+    if ok[:judged].any():
+        ax.scatter(
+            t[:judged][ok[:judged]],
+            p95[:judged][ok[:judged]],
+            color=LEVEL_COLOURS["healthy"],
+            s=14,
+            zorder=3,
+            label="back to normal",
+        )
+    if (~ok[:judged]).any():
+        ax.scatter(
+            t[:judged][~ok[:judged]],
+            p95[:judged][~ok[:judged]],
+            color=LEVEL_COLOURS["critical"],
+            s=14,
+            zorder=3,
+            label="not yet",
+        )
+    if judged < len(samples):
+        later = slice(judged - 1, None)  # joined to the last judged sample
+        ax.plot(
+            t[later],
+            p95[later],
+            color=NEUTRAL,
+            lw=1,
+            ls=":",
+            marker="o",
+            ms=2.5,
+            label="after recovery (not judged)",
+        )
+    baseline = num(recovery.baseline_p95_ms)
     ax.axhline(
         recovery.limit_p95_ms,
         color="#455a64",
         ls="--",
         lw=1,
-        label=f"limit {recovery.limit_p95_ms:,.1f} ms",
+        label=f"limit {num(recovery.limit_p95_ms)} ms (baseline {baseline} ms "
+        f"{tolerance_text(block)})",
     )
+    healthy_s = recovery_limits(block)["healthy_s"]
+    verdict = recovery.level.label
     if recovery.seconds is not None:
         ax.axvline(
             recovery.seconds,
-            color=LEVEL_COLOURS[recovery.level.label],
+            color=LEVEL_COLOURS[verdict],
             lw=2,
-            label=f"recovered after {recovery.seconds} s",
+            label=f"recovered after {seconds(recovery.seconds)}: {verdict} "
+            f"(healthy within {seconds(healthy_s)})",
+        )
+    else:
+        ax.annotate(
+            f"not recovered within the {num(recovery.searched_s)} s searched: {verdict}",
+            (0.01, 0.96),
+            xycoords="axes fraction",
+            ha="left",
+            va="top",
+            color=LEVEL_COLOURS[verdict],
+            fontsize=10,
         )
     ax.set_xlabel("seconds after the end of the spike")
     ax.set_ylabel("ms")
@@ -197,31 +323,34 @@ def recovery_chart(model: ReportModel) -> Figure | None:
 
 def server_chart(model: ReportModel) -> Figure | None:
     server = model.server
-    if server is None or (server.timing is None and server.history is None):
+    line = timeline(model)
+    if server is None or line is None or (server.timing is None and server.history is None):
         return None
-    figure, ax = _figure("Server side against client side (p95)")
-    _shade_phases(ax, model)
-    series = model.analysis.series
-    ax.plot(
-        series.index.to_numpy(dtype=float),
-        series["p95_ms"].to_numpy(dtype=float),
-        color="#1565c0",
-        lw=1.5,
-        label="client p95",
-    )
+    figure, ax = _timeline_figure(model, "Server side against client side")
+    ax.plot(line.centres, line.column("p95_ms"), color="#1565c0", lw=1.5, label="client p95")
     timing, history = server.timing, server.history
-    if timing is not None and "server_p95_ms" in timing:
-        ax.plot(
-            timing.index.to_numpy(dtype=float),
-            timing["server_p95_ms"].to_numpy(dtype=float),
-            color="#2e7d32",
-            lw=1.5,
-            label="server p95 (Server-Timing)",
-        )
+    if timing is not None:
+        # Same buckets as the client series: the complete ones, drawn at their centres.
+        aligned = timing.reindex(line.starts)
+        for column, label, colour, style in (
+            ("server_p95_ms", "server p95 (Server-Timing)", "#2e7d32", "-"),
+            ("non_server_p95_ms", "not the server's p95", "#ad1457", "-"),
+            ("non_server_p50_ms", "not the server's p50", "#ad1457", "--"),
+        ):
+            if column in aligned:
+                ax.plot(
+                    line.centres,
+                    aligned[column].to_numpy(dtype=float),
+                    color=colour,
+                    lw=1.3,
+                    ls=style,
+                    label=label,
+                )
     if history is not None and "p95_ms" in history:
+        shown = history[(history.index >= line.lo) & (history.index <= line.hi)]
         ax.plot(
-            history.index.to_numpy(dtype=float),
-            history["p95_ms"].to_numpy(dtype=float),
+            shown.index.to_numpy(dtype=float),
+            shown["p95_ms"].to_numpy(dtype=float),
             color="#8d6e63",
             lw=1.2,
             ls=":",
@@ -232,9 +361,13 @@ def server_chart(model: ReportModel) -> Figure | None:
     twin = ax.twinx()
     rate = None
     if timing is not None and "cache_hit_rate_pct" in timing:
-        rate = timing["cache_hit_rate_pct"]
+        rate = pd.Series(
+            timing["cache_hit_rate_pct"].reindex(line.starts).to_numpy(dtype=float),
+            index=line.centres,
+        )
     elif history is not None and "cache_hit_rate_pct" in history:
         rate = history["cache_hit_rate_pct"]
+        rate = rate[(rate.index >= line.lo) & (rate.index <= line.hi)]
     if rate is not None:
         twin.plot(
             rate.index.to_numpy(dtype=float),
@@ -246,7 +379,7 @@ def server_chart(model: ReportModel) -> Figure | None:
         )
     twin.set_ylim(0, 105)
     twin.set_ylabel("cache hit rate %")
-    _finish(ax, model, twin)
+    _finish(ax, line, twin)
     return figure
 
 
@@ -272,7 +405,7 @@ def drift_chart(model: ReportModel) -> Figure | None:
         color="#1565c0",
         ls="--",
         lw=1,
-        label=f"fit {drift.summary['p95_slope_ms_per_min']:+,.1f} ms/min",
+        label=f"fit {num(drift.summary['p95_slope_ms_per_min'], sign=True)} ms/min",
     )
     ax.set_ylabel("ms")
     ax.set_ylim(bottom=0)
@@ -290,20 +423,83 @@ def drift_chart(model: ReportModel) -> Figure | None:
         twin.axvspan(first, first + drift.summary["rss_warmup_s"], color="#eceff1", zorder=0, lw=0)
         twin.set_ylim(0, max(float(drift.rss_mb.max()), 1.0) * 1.25)
         twin.set_ylabel("RSS MB")
-    _finish(ax, model, twin)
+    _finish(ax, None, twin)
     return figure
 
 
-def _timeline(
-    model: ReportModel, title: str
-) -> tuple[Figure, Axes, pd.DataFrame, np.ndarray] | None:
-    """A chart over the run's time series, phases shaded: figure, axes, series, times."""
-    series = model.analysis.series
-    if series.empty:
+def users_steps(model: ReportModel, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """The user count as steps (times from the run's start, counts), within ``[lo, hi]``.
+
+    Locust stamps each history row with the second it was written in (``int(time.time())``)
+    and reads the user count at that moment, anywhere within the second after the stamp. A
+    change of the count between two rows therefore happened after the earlier row's stamp and
+    before a second past the later one's. When a phase starts (or the last one ends) in that
+    interval, the change is drawn there: that is when the load shape set the new count.
+    Otherwise it is drawn at the stamp of the row that first shows it.
+    """
+    analysis = model.analysis
+    if analysis.users is not None and not analysis.users.empty:
+        t = analysis.users["timestamp"].to_numpy(dtype=float) - analysis.t0
+        users = analysis.users["users"].to_numpy(dtype=float)
+        changes = [p.start - analysis.t0 for p in analysis.phases]
+        if analysis.phases:
+            changes.append(analysis.phases[-1].end - analysis.t0)
+        x = _snap_changes(t, users, np.array(changes, dtype=float))
+    else:
+        phases = [p for p in analysis.phases if p.users is not None]
+        if not phases:
+            return None
+        x = np.array([p.start - analysis.t0 for p in phases] + [phases[-1].end - analysis.t0])
+        users = np.array([float(p.users or 0) for p in phases] + [float(phases[-1].users or 0)])
+    return _clip_steps(x, users, lo, hi)
+
+
+def _snap_changes(t: np.ndarray, users: np.ndarray, changes: np.ndarray) -> np.ndarray:
+    """Where each history row's count begins: its stamp, or the phase change that explains it."""
+    x = t.copy()
+    unused = np.ones(len(changes), dtype=bool)
+    for i in range(1, len(t)):
+        if users[i] == users[i - 1]:
+            continue
+        fits = unused & (changes > t[i - 1]) & (changes < t[i] + 1.0)
+        if fits.any():
+            j = int(np.flatnonzero(fits)[0])
+            unused[j] = False
+            x[i] = max(changes[j], x[i - 1])
+    return x
+
+
+def _clip_steps(
+    x: np.ndarray, y: np.ndarray, lo: float, hi: float
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Steps (each value from its x on) cut to ``[lo, hi]``, the last one drawn up to ``hi``."""
+    if len(x) == 0:
         return None
+    before = np.flatnonzero(x <= lo + _EPS)
+    inside = (x > lo + _EPS) & (x < hi - _EPS)
+    xs, ys = list(x[inside]), list(y[inside])
+    if len(before):
+        xs, ys = [lo, *xs], [float(y[before[-1]]), *ys]
+    if not xs:
+        return None
+    xs.append(max(hi, xs[-1]))
+    ys.append(ys[-1])
+    return np.array(xs, dtype=float), np.array(ys, dtype=float)
+
+
+def _draw_limits(ax: Axes, limits: Limit, degraded_label: str, critical_label: str) -> None:
+    """The two threshold lines of one metric, dashed in their level's colour."""
+    for value, level, label in (
+        (limits.healthy, "degraded", degraded_label),
+        (limits.degraded, "critical", critical_label),
+    ):
+        ax.axhline(value, color=LEVEL_COLOURS[level], ls="--", lw=1, label=label.format(value))
+
+
+def _timeline_figure(model: ReportModel, title: str) -> tuple[Figure, Axes]:
     figure, ax = _figure(title)
     _shade_phases(ax, model)
-    return figure, ax, series, series.index.to_numpy(dtype=float)
+    return figure, ax
 
 
 def _figure(title: str, height: float = SIZE[1]) -> tuple[Figure, Axes]:
@@ -332,8 +528,10 @@ def _shade_phases(ax: Axes, model: ReportModel) -> None:
         )
 
 
-def _finish(ax: Axes, model: ReportModel, twin: Axes | None = None) -> None:
+def _finish(ax: Axes, line: Timeline | None, twin: Axes | None = None) -> None:
     ax.set_xlabel("seconds since the start of the run")
+    if line is not None:
+        ax.set_xlim(line.lo, line.hi)
     ax.grid(alpha=0.3)
     handles, labels = ax.get_legend_handles_labels()
     if twin is not None:
@@ -349,21 +547,6 @@ def _finish(ax: Axes, model: ReportModel, twin: Axes | None = None) -> None:
             framealpha=0.85,
             bbox_to_anchor=(0, -0.18),
         )
-
-
-def _users(model: ReportModel) -> tuple[np.ndarray, np.ndarray] | None:
-    analysis = model.analysis
-    if analysis.users is not None and not analysis.users.empty:
-        return (
-            analysis.users["timestamp"].to_numpy(dtype=float) - analysis.t0,
-            analysis.users["users"].to_numpy(dtype=float),
-        )
-    phases = [p for p in analysis.phases if p.users is not None]
-    if not phases:
-        return None
-    t = [p.start - analysis.t0 for p in phases] + [phases[-1].end - analysis.t0]
-    users = [float(p.users or 0) for p in phases] + [float(phases[-1].users or 0)]
-    return np.array(t), np.array(users)
 
 
 def _error_rate(series: pd.DataFrame) -> np.ndarray:

@@ -1,7 +1,9 @@
 """``python -m reports build RUN_DIR`` and ``python -m reports compare BASE NEW``.
 
-Exit codes (DESIGN.md): 0 below the ``--fail-on`` level, 1 at or above it (or, for compare, a
-regression), 2 for bad input with exactly one line on stderr and never a traceback.
+Exit codes: 0 below the ``--fail-on`` level, 1 at or above it (or, for compare, a regression),
+2 for bad input with exactly one line on stderr and never a traceback. Only light modules are
+imported before the command line is parsed, so that a bad one is answered before pandas and
+matplotlib are loaded.
 """
 
 from __future__ import annotations
@@ -11,15 +13,15 @@ import os
 import sys
 from typing import NoReturn
 
+from reports.comparison import DEFAULT_MAX_REGRESSION_PCT
 from reports.errors import ReportInputError
-
-# Kept here rather than imported from the analysis modules, so that a bad command line is
-# answered before pandas and matplotlib are loaded.
-FAIL_ON_CHOICES = ("degraded", "critical", "never")
-DEFAULT_MAX_REGRESSION_PCT = 10.0
-EXIT_BAD_INPUT = 2
+from reports.exit_codes import EXIT_BAD_INPUT, FAIL_ON_CHOICES
 
 PROG = "python -m reports"
+THRESHOLDS_HELP = (
+    "thresholds TOML: limits per metric, per-endpoint overrides, recovery limits "
+    "(default: ./thresholds.toml, else the built-in table)"
+)
 
 
 class _UsageError(Exception):
@@ -36,31 +38,53 @@ class _Parser(argparse.ArgumentParser):
 def parser() -> argparse.ArgumentParser:
     top = _Parser(prog=PROG, description="Load-test reports: build a run's report, compare runs.")
     commands = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    build = commands.add_parser("build", help="(re)build the report of a run directory")
-    build.add_argument("run_dir", metavar="RUN_DIR")
-    build.add_argument(
-        "--thresholds",
-        metavar="FILE",
-        help="thresholds TOML (default: ./thresholds.toml, else built-in)",
+    build = commands.add_parser(
+        "build",
+        help="(re)build the report of a run directory",
+        description="Analyse a run directory and write report.json, report.html, the PNG "
+        "charts, junit.xml and summary.md into it; print the verdict table.",
     )
+    build.add_argument(
+        "run_dir", metavar="RUN_DIR", help="the run directory (results/<scenario>-<time>/)"
+    )
+    build.add_argument("--thresholds", metavar="FILE", help=THRESHOLDS_HELP)
     build.add_argument(
         "--fail-on",
         choices=FAIL_ON_CHOICES,
         default="critical",
-        help="exit 1 when the verdict reaches this level (default: critical)",
+        help="exit 1 when the verdict reaches this level; 'never' always exits 0 on a built "
+        "report (default: %(default)s)",
     )
-    compare = commands.add_parser("compare", help="compare two runs per endpoint and phase")
-    compare.add_argument("base", metavar="BASE")
-    compare.add_argument("new", metavar="NEW")
+    compare = commands.add_parser(
+        "compare",
+        help="compare two runs per endpoint and phase",
+        description="Compare two runs per endpoint and phase; write compare.json, compare.html "
+        "and compare.md; exit 1 on a regression.",
+    )
+    compare.add_argument(
+        "base", metavar="BASE", help="the base run: a run directory or its report.json"
+    )
+    compare.add_argument(
+        "new", metavar="NEW", help="the new run: a run directory or its report.json"
+    )
     compare.add_argument(
         "--max-regression-pct",
         type=float,
         default=DEFAULT_MAX_REGRESSION_PCT,
         metavar="PCT",
-        help="flag a p95 or error rate worse by more (default 10)",
+        help="flag a p95 or error rate worse by more than PCT %% (default: %(default)g)",
     )
-    compare.add_argument("--thresholds", metavar="FILE")
-    compare.add_argument("--out", metavar="DIR", help="where to write compare.* (default: NEW)")
+    compare.add_argument(
+        "--thresholds",
+        metavar="FILE",
+        help=THRESHOLDS_HELP + "; used when a run is analysed afresh from its data",
+    )
+    compare.add_argument(
+        "--out",
+        metavar="DIR",
+        help="where to write compare.*; created (with its parents) when missing "
+        "(default: NEW's directory)",
+    )
     return top
 
 
@@ -68,15 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     try:
         args = parser().parse_args(sys.argv[1:] if argv is None else argv)
-        from reports.build import build_report, resolve_thresholds
+        from reports.build import build_and_summarise, load_thresholds
         from reports.compare import compare_runs
-        from reports.terminal import render_terminal
 
-        thresholds = resolve_thresholds(args.thresholds)
         if args.command == "build":
-            result = build_report(args.run_dir, thresholds, args.fail_on)
-            print(render_terminal(result.report, str(result.html_path)))
+            result = build_and_summarise(args.run_dir, args.thresholds, args.fail_on)
+            print(result.terminal)
             return result.exit_code
+        thresholds = load_thresholds(args.thresholds)
         outcome = compare_runs(args.base, args.new, args.out, args.max_regression_pct, thresholds)
         comparison = outcome.comparison
         print(

@@ -1,11 +1,12 @@
-"""compare.html and compare.md from a comparison document."""
+"""compare.html and compare.md from a comparison document (``reports.comparison``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from reports.compare import COMPARED
+from reports.comparison import COMPARED
 from reports.html import environment
+from reports.numbers import NA, plain, signed
 
 LABELS = {
     "p50_ms": "p50",
@@ -69,10 +70,9 @@ def render_compare_md(comparison: dict[str, Any]) -> str:
 
 
 def _cell(entry: dict[str, Any]) -> str:
-    change = entry["change_pct"]
     text = f"{_v(entry['base'])} → {_v(entry['new'])}"
-    if change is not None:
-        text += f" ({change:+.1f} %)"
+    if entry["change_pct"] is not None:
+        text += f" ({signed(entry['change_pct'])} %)"
     if entry.get("status") == "regression":
         text = f"**{text}** 🔴"
     elif entry.get("status") == "improvement":
@@ -81,6 +81,4 @@ def _cell(entry: dict[str, Any]) -> str:
 
 
 def _v(value: Any) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value:,.2f}" if isinstance(value, float) else str(value)
+    return plain(value, missing=NA)

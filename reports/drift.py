@@ -1,14 +1,16 @@
 """Drift over a steady run: do latency, errors and the service's memory creep up under load?
 
-It applies to a ``sustained`` run and to any run that is a single phase of at least a minute:
-the load is constant there, so a trend over time is the system's, not the load's.
+It applies to a run that is one steady phase (role ``steady``, or a ``baseline`` alone) of at
+least a minute at full scale (its length divided by ``--time-scale``, so that a time-scaled smoke
+run of a sustained test still gets its drift): the load is constant there, so a trend over time
+is the system's, not the load's.
 
 Windows. The run is cut into consecutive windows of ``WINDOW_S`` = 10 s and each window gets the
 aggregated p95 and error rate of the requests sent in it. Ten seconds because at the kit's load
 (10 users) a window holds a hundred requests or more, so its p95 rests on several slow ones rather
 than on the slowest; a one-minute run still gives six points to the fit and a ten-minute soak
 sixty; and Locust's history percentiles cover the same ~10 s, so without a request log the
-fallback's points mean the same thing. A sustained run shorter than a minute (a time-scaled smoke
+rebuilt requests' windows mean the same thing. A run shorter than a minute (a time-scaled smoke
 run) is cut into ``MIN_WINDOWS`` windows instead, none shorter than 1 s, and one longer than five
 hours into as many windows as its charts have points (1,800). Only whole windows count:
 a last partial one would weigh as much as the others in the fit while resting on fewer requests.
@@ -37,11 +39,11 @@ import numpy as np
 import pandas as pd
 
 from reports.analysis import MAX_CHART_BUCKETS, Analysis
-from reports.fallback import aggregated_rows
 from reports.phases import Phase
+from reports.run_format import ROLE_BASELINE, ROLE_STEADY
 from reports.stats import group_stats
 
-SUSTAINED = "sustained"
+STEADY_ROLES = (ROLE_STEADY, ROLE_BASELINE)
 MIN_SPAN_S = 60.0
 WINDOW_S = 10.0
 MIN_WINDOWS = 6
@@ -73,9 +75,13 @@ class Line:
     stderr: float
 
 
-def applies(scenario: str, phases: list[Phase]) -> bool:
-    """A sustained run, or one steady phase long enough for a trend to show."""
-    return scenario == SUSTAINED or (len(phases) == 1 and phases[0].duration >= MIN_SPAN_S)
+def applies(phases: list[Phase], time_scale: float = 1.0) -> bool:
+    """One steady phase, lasting at least a minute at full scale, long enough for a trend."""
+    return (
+        len(phases) == 1
+        and phases[0].role in STEADY_ROLES
+        and phases[0].duration >= MIN_SPAN_S * time_scale - 1e-9
+    )
 
 
 def window_length(span_s: float) -> float:
@@ -87,23 +93,18 @@ def window_length(span_s: float) -> float:
 
 
 def measure_drift(
-    scenario: str,
     analysis: Analysis,
-    requests: pd.DataFrame | None,
-    history: pd.DataFrame | None,
+    requests: pd.DataFrame,
     server_history: pd.DataFrame | None,
+    time_scale: float = 1.0,
 ) -> Drift | None:
     """None when drift does not apply or fewer than ``MIN_FIT_POINTS`` windows have data."""
-    if not applies(scenario, analysis.phases):
+    if not applies(analysis.phases, time_scale):
         return None
     window = window_length(analysis.span_s)
     count = math.floor(analysis.span_s / window + 1e-9)
     t0 = analysis.t0
-    if requests is not None:
-        windows, source = request_windows(requests, t0, window, count), "request log"
-    else:
-        assert history is not None
-        windows, source = history_windows(history, t0, window, count), "Locust stats history"
+    windows = request_windows(requests, t0, window, count)
     windows.index = pd.Index(np.arange(count) * window, name="t")
     minutes = (windows.index.to_numpy(dtype=float) + window / 2) / 60.0
     p95 = windows["p95_ms"].to_numpy(dtype=float)
@@ -116,7 +117,7 @@ def measure_drift(
     first, last = float(p95[measured[0]]), float(p95[measured[-1]])
     rise = p95_line.slope * float(minutes[measured[-1]] - minutes[measured[0]])
     summary: dict[str, Any] = {
-        "source": source,
+        "source": analysis.source,
         "window_s": window,
         "windows": count,
         "p95_first_window_ms": first,
@@ -156,38 +157,6 @@ def request_windows(requests: pd.DataFrame, t0: float, window: float, count: int
     failed = ~requests["success"].to_numpy(dtype=bool)
     frame = group_stats(index[keep], rt[keep], failed[keep], count)
     return frame[WINDOW_COLUMNS].copy()
-
-
-def history_windows(history: pd.DataFrame, t0: float, window: float, count: int) -> pd.DataFrame:
-    """The same from Locust's history: counts from its cumulative totals at the window bounds,
-    p95 from its last row inside the window (Locust's own ~10 s window ending there)."""
-    rows = aggregated_rows(history)
-    t = rows["Timestamp"].to_numpy(dtype=float)
-    bounds = t0 + window * np.arange(count + 1)
-    at = np.searchsorted(t, bounds, side="right") - 1
-
-    def cumulative(column: str) -> np.ndarray:
-        values = rows[column].to_numpy(dtype=float)
-        return np.diff(np.where(at >= 0, values[np.clip(at, 0, None)], 0.0))
-
-    requests, failures = cumulative("Total Request Count"), cumulative("Total Failure Count")
-    known = rows[rows["95%"].notna()]
-    known_t = known["Timestamp"].to_numpy(dtype=float)
-    last = np.searchsorted(known_t, bounds[1:], side="right") - 1
-    inside = last >= 0
-    inside[inside] = known_t[last[inside]] > bounds[:-1][inside]
-    p95 = np.full(count, np.nan)
-    p95[inside] = known["95%"].to_numpy(dtype=float)[last[inside]]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        error_rate = np.where(requests > 0, failures / requests * 100.0, np.nan)
-    return pd.DataFrame(
-        {
-            "requests": requests.astype(np.int64),
-            "failures": failures.astype(np.int64),
-            "error_rate_pct": error_rate,
-            "p95_ms": p95,
-        }
-    )
 
 
 def fit(x: np.ndarray, y: np.ndarray) -> Line | None:

@@ -1,24 +1,67 @@
-"""Why a verdict is what it is, in a few short lines shared by every output format."""
+"""Why a verdict is what it is, in short phrases shared by every output format.
+
+Every renderer reads the report through these helpers, so that the terminal, Markdown, HTML and
+JUnit say the same thing, and so that a report.json written before a field existed still
+renders (each helper falls back to what older reports hold).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from reports.numbers import NA, as_float, count, num, seconds, signed, span
+
 METRIC_LABELS = {"avg_ms": "avg", "p95_ms": "p95", "p99_ms": "p99", "error_rate_pct": "error rate"}
+#: What a report without ``recovery.limits`` was judged by.
+FIXED_RECOVERY_LIMITS = {"healthy_s": 30, "degraded_s": 180, "tolerance_pct": 10}
+DEGRADATION_NOTE = (
+    "Degradation is context: it has no threshold and does not change the verdict "
+    "(the spike phase's own p95 is judged like any other phase)."
+)
 
 
-def metric_text(metric: str, value: float | None) -> str:
+def metric_text(metric: str | None, value: Any) -> str:
     """``p95 612.3 ms`` or ``error rate 6.07 %``."""
-    label = METRIC_LABELS.get(metric, metric)
-    if value is None:
-        return f"{label} n/a"
-    return f"{label} {value:,.2f} %" if metric.endswith("_pct") else f"{label} {value:,.1f} ms"
+    name = metric or "value"
+    label = METRIC_LABELS.get(name, name)
+    if as_float(value) is None:
+        return f"{label} {NA}"
+    if name.endswith("_pct"):
+        return f"{label} {num(value, 2)} %"
+    return f"{label} {num(value)} ms"
 
 
 def drivers(entry: dict[str, Any]) -> str:
     """The metrics of an endpoint entry that are at its verdict's level."""
-    hits = [m for m, level in entry.get("checks", {}).items() if level == entry["verdict"]]
+    hits = [m for m, level in entry.get("checks", {}).items() if level == entry.get("verdict")]
     return ", ".join(metric_text(m, entry.get(m)) for m in hits)
+
+
+def verdict_source(phase: dict[str, Any]) -> tuple[str, str] | None:
+    """``("/api/v1/historical", "p95 612.3 ms")``: what set a phase's verdict; None if healthy.
+
+    ``verdict_from`` names it; a report without that field is read from the phase's endpoints
+    (the first endpoint at the phase's level, and its first metric at that level).
+    """
+    verdict = phase.get("verdict")
+    if verdict in (None, "healthy"):
+        return None
+    source = phase.get("verdict_from")
+    if isinstance(source, dict) and source.get("endpoint"):
+        return str(source["endpoint"]), metric_text(source.get("metric"), source.get("value"))
+    for entry in phase.get("endpoints") or []:
+        if entry.get("verdict") != verdict:
+            continue
+        metric = next((m for m, lv in entry.get("checks", {}).items() if lv == verdict), None)
+        return str(entry["name"]), metric_text(metric, entry.get(metric or ""))
+    return None
+
+
+def phase_cause(phase: dict[str, Any]) -> str | None:
+    """``/api/v1/historical p95 612.3 ms``: ``verdict_source`` as one phrase."""
+    source = verdict_source(phase)
+    return None if source is None else " ".join(source)
 
 
 def reasons(report: dict[str, Any]) -> list[str]:
@@ -28,36 +71,154 @@ def reasons(report: dict[str, Any]) -> list[str]:
     for entry in bad_endpoints:
         lines.append(f"Endpoint {entry['name']} is {entry['verdict']}: {drivers(entry)}.")
     for phase in report["phases"]:
-        if phase["verdict"] == "healthy":
-            continue
-        worst = [e for e in phase["endpoints"] if e["verdict"] == phase["verdict"]]
-        detail = "; ".join(f"{e['name']} {drivers(e)}" for e in worst[:3])
-        lines.append(f"Phase {phase['name']} is {phase['verdict']}: {detail}.")
+        cause = phase_cause(phase)
+        if cause is not None:
+            lines.append(f"Phase {phase['name']} is {phase['verdict']}, set by {cause}.")
     recovery = report.get("recovery")
     if recovery:
-        if recovery["seconds"] is not None:
-            lines.append(
-                f"Recovered {recovery['seconds']} s after the spike ({recovery['verdict']})."
-            )
-        else:
-            lines.append("Not recovered after the spike (critical).")
+        lines.append(recovery_sentence(recovery) + ".")
     if not bad_endpoints and all(p["verdict"] == "healthy" for p in report["phases"]):
         lines.insert(0, "Every endpoint and phase is within the healthy limits.")
     return lines
 
 
+def partial_sentence(report: dict[str, Any]) -> str:
+    """Why a partial run's figures are not the whole story."""
+    reason = report.get("partial_reason")
+    why = f" ({reason})" if reason else ""
+    return f"The run did not complete{why}: the figures cover only the part that ran."
+
+
+@dataclass(frozen=True)
+class Degradation:
+    """The spike's p95 against the baseline's, with both values and what it means."""
+
+    pct: float | None
+    baseline_p95_ms: float | None
+    spike_p95_ms: float | None
+    note: str
+
+    def text(self) -> str:
+        """``+45.7 % (p95 2.5 → 3.6 ms)``."""
+        if self.pct is None:
+            return NA
+        change = f"{signed(self.pct)} %"
+        if self.baseline_p95_ms is None or self.spike_p95_ms is None:
+            return change
+        return f"{change} (p95 {span(self.baseline_p95_ms, self.spike_p95_ms)})"
+
+
+def degradation(report: dict[str, Any]) -> Degradation | None:
+    """The ``degradation`` block; for an older report, rebuilt from its phases."""
+    block = report.get("degradation")
+    if isinstance(block, dict):
+        return Degradation(
+            as_float(block.get("pct", report.get("degradation_pct"))),
+            as_float(block.get("baseline_p95_ms")),
+            as_float(block.get("spike_p95_ms")),
+            _sentence(str(block.get("note") or DEGRADATION_NOTE)),
+        )
+    pct = as_float(report.get("degradation_pct"))
+    if pct is None and not report.get("recovery"):
+        return None
+    baseline = report.get("baseline")
+    recovery = report.get("recovery") or {}
+    normal = _phase(report, "baseline", "normal") or {}
+    baseline_p95 = next(
+        (
+            value
+            for value in (
+                as_float(baseline.get("p95_ms")) if isinstance(baseline, dict) else None,
+                as_float(recovery.get("baseline_p95_ms")),
+                as_float(normal.get("p95_ms")),
+            )
+            if value is not None
+        ),
+        None,
+    )
+    spike = _phase(report, "spike", "spike")
+    return Degradation(
+        pct,
+        baseline_p95,
+        as_float(spike.get("p95_ms")) if spike else None,
+        DEGRADATION_NOTE,
+    )
+
+
+def recovery_limits(recovery: dict[str, Any]) -> dict[str, float | None]:
+    """The limits a recovery was judged by (already scaled to the run's time scale)."""
+    limits = recovery.get("limits")
+    source = limits if isinstance(limits, dict) else FIXED_RECOVERY_LIMITS
+    return {
+        key: as_float(source.get(key))
+        for key in ("healthy_s", "degraded_s", "tolerance_pct", "tolerance_ms")
+    }
+
+
+def recovery_rule(recovery: dict[str, Any]) -> str:
+    """``within 3 s healthy, within 18 s degraded, later or never critical``."""
+    limits = recovery_limits(recovery)
+    return (
+        f"within {seconds(limits['healthy_s'], missing=NA)} healthy, "
+        f"within {seconds(limits['degraded_s'], missing=NA)} degraded, later or never critical"
+    )
+
+
+def tolerance_text(recovery: dict[str, Any]) -> str:
+    """``+ 10 % or + 5 ms, whichever is larger``: how far above the baseline is still normal."""
+    limits = recovery_limits(recovery)
+    pct, ms = limits["tolerance_pct"], limits["tolerance_ms"]
+    parts = []
+    if pct is not None:
+        parts.append(f"+ {num(pct, 0 if pct == round(pct) else 1)} %")
+    if ms is not None:
+        parts.append(f"+ {num(ms, 0 if ms == round(ms) else 1)} ms")
+    if len(parts) == 2:
+        return f"{parts[0]} or {parts[1]}, whichever is larger"
+    return parts[0] if parts else NA
+
+
+def recovery_sentence(recovery: dict[str, Any]) -> str:
+    """``Recovered 7 s after the spike (healthy; limits: within 30 s healthy, ...)``."""
+    verdict = recovery.get("verdict", NA)
+    rule = recovery_rule(recovery)
+    if recovery.get("seconds") is not None:
+        when = seconds(recovery["seconds"])
+        return f"Recovered {when} after the spike ({verdict}; limits: {rule})"
+    return f"Not recovered after the spike ({verdict}; limits: {rule})"
+
+
+def baseline_sentence(report: dict[str, Any]) -> str | None:
+    """Where the baseline p95 comes from, warm-up left out; None for a report without it."""
+    baseline = report.get("baseline")
+    if not isinstance(baseline, dict):
+        return None
+    text = f"Baseline p95 {num(baseline.get('p95_ms'), missing=NA)} ms"
+    if baseline.get("phase"):
+        text += f" from phase {baseline['phase']}"
+    if as_float(baseline.get("requests")) is not None:
+        text += f" ({count(baseline['requests'])} requests)"
+    warmup = as_float(baseline.get("warmup_s"))
+    if warmup:
+        text += f", its first {num(warmup)} s left out as warm-up"
+    text += "."
+    if baseline.get("method"):
+        text += f" Method: {_sentence(str(baseline['method']))}"
+    return text
+
+
 def drift_line(drift: dict[str, Any]) -> str:
     """The drift section in one line: p95 and error-rate slopes, the RSS change, cache peak."""
     parts = [
-        f"p95 {_fixed(drift['p95_first_window_ms'])} → {_fixed(drift['p95_last_window_ms'])} ms, "
-        f"{_fixed(drift['p95_slope_ms_per_min'], sign=True)} ms/min"
+        f"p95 {span(drift['p95_first_window_ms'], drift['p95_last_window_ms'])}, "
+        f"{signed(drift['p95_slope_ms_per_min'], missing=NA)} ms/min"
         + (" (significant)" if drift["p95_slope_significant"] else ""),
-        f"errors {_fixed(drift['error_rate_slope_pct_per_min'], 2, sign=True)} %/min",
+        f"errors {signed(drift['error_rate_slope_pct_per_min'], 2, missing=NA)} %/min",
     ]
     if drift["rss_start_mb"] is not None:
         parts.append(
-            f"RSS {_fixed(drift['rss_start_mb'])} → {_fixed(drift['rss_end_mb'])} MB "
-            f"({_fixed(drift['rss_change_pct'], sign=True)} %, "
+            f"RSS {span(drift['rss_start_mb'], drift['rss_end_mb'], 'MB')} "
+            f"({signed(drift['rss_change_pct'], missing=NA)} %, "
             + ("flat)" if drift["rss_flat"] else "not flat)")
         )
     if drift["cache_size_max"] is not None:
@@ -65,7 +226,16 @@ def drift_line(drift: dict[str, Any]) -> str:
     return "drift: " + "; ".join(parts)
 
 
-def _fixed(value: float | None, digits: int = 1, sign: bool = False) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value:{'+' if sign else ''},.{digits}f}"
+def _phase(report: dict[str, Any], role: str, name: str) -> dict[str, Any] | None:
+    """The phase with ``role``; for a report without roles, the phase called ``name``."""
+    phases = report.get("phases") or []
+    found = next((p for p in phases if p.get("role") == role), None)
+    return found or next((p for p in phases if p.get("name") == name), None)
+
+
+def _sentence(text: str) -> str:
+    """``text`` capitalised and ending with a full stop."""
+    text = text.strip()
+    if not text:
+        return text
+    return text[0].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import functools
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from reports import explain
 from reports.drift import MIN_T, RISE_LIMIT_PCT, RSS_TOLERANCE_PCT
-from reports.explain import reasons
+from reports.numbers import count, num, seconds, signed
 
 TEMPLATES = Path(__file__).with_name("templates")
 CHART_ALT = {
     "latency.png": "Response time p50/p95/p99 over the run, phases shaded, p95 limits dashed",
     "throughput.png": "Throughput (requests/s) and users over the run",
     "errors.png": "Failures per second and error rate over the run",
-    "endpoints.png": "p95 per endpoint coloured by verdict",
-    "recovery.png": "Recovery after the spike: p95 per 3 s window against the normal p95 + 10 %",
-    "server.png": "Server-side p95 and cache hit rate against the client p95",
+    "endpoints.png": "p95 per endpoint coloured by verdict, with the p95 limits",
+    "recovery.png": "Recovery after the spike: p95 per window against the back-to-normal limit",
+    "server.png": "Server-side p95, the time that is not the server's, and cache hit rate",
     "drift.png": "p95 per window with its least-squares line, and the service's RSS over the run",
 }
 DRIFT_CHART = "drift.png"  # shown in the Drift section rather than among the other charts
@@ -36,9 +36,10 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["num"] = _num
-    env.filters["thousands"] = _thousands
-    env.filters["signed"] = functools.partial(_num, sign=True)
+    env.filters["num"] = num
+    env.filters["thousands"] = count
+    env.filters["signed"] = signed
+    env.filters["seconds"] = seconds
     return env
 
 
@@ -53,28 +54,28 @@ def render_report(report: dict[str, Any], charts: dict[str, bytes]) -> str:
         }
         for name, data in charts.items()
     }
+    recovery = report.get("recovery")
     return (
         environment()
         .get_template("report.html.j2")
         .render(
             r=report,
-            reasons=reasons(report),
+            reasons=explain.reasons(report),
+            partial_sentence=explain.partial_sentence(report) if report.get("partial") else None,
+            phase_causes=[explain.phase_cause(p) for p in report["phases"]],
+            degradation=explain.degradation(report),
+            recovery_rule=explain.recovery_rule(
+                recovery or {"limits": report["thresholds"].get("recovery")}
+            ),
+            tolerance=explain.tolerance_text(recovery) if recovery else None,
+            baseline=explain.baseline_sentence(report),
+            no_failures_chart="errors.png" not in charts and not report["totals"].get("failures"),
             started=_utc(started),
             charts=[c for name, c in embedded.items() if name != DRIFT_CHART],
             drift_chart=embedded.get(DRIFT_CHART),
             drift_rules=DRIFT_RULES,
         )
     )
-
-
-def _num(value: Any, digits: int = 1, sign: bool = False) -> str:
-    if value is None:
-        return "–"
-    return f"{float(value):{'+' if sign else ''},.{digits}f}"
-
-
-def _thousands(value: Any) -> str:
-    return "–" if value is None else f"{int(value):,}"
 
 
 def _utc(epoch: Any) -> str | None:

@@ -14,14 +14,13 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from reports.errors import ReportInputError
-
-Kind = Literal["float", "int", "str", "flag"]
+from reports.run_format import Column
 
 _SNIFF_BYTES = 64 * 1024
 # Cells that mean "no value" in a number column (Locust writes N/A before its first request). In a
@@ -31,16 +30,6 @@ _MISSING_NUMBER = ["", "N/A", "NA", "n/a", "nan", "NaN", "-nan", "null", "NULL",
 # number is damage, and would overflow the sums and squares of the statistics (or an int64 count).
 _MAX_NUMBER = 1e15
 _FLAG_WORDS = {"1": True, "0": False, "true": True, "false": False, "1.0": True, "0.0": False}
-
-
-@dataclass(frozen=True)
-class Column:
-    """One expected column: its type, whether it must exist and whether cells may be empty."""
-
-    name: str
-    kind: Kind
-    required: bool = True
-    empty_ok: bool = False
 
 
 @dataclass(frozen=True)

@@ -4,33 +4,40 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.explain import drift_line, reasons
+from reports import explain
+from reports.numbers import count, num, seconds
 
 ICONS = {"healthy": "🟢", "degraded": "🟠", "critical": "🔴"}
+PARTIAL_ICON = "⚪"  # neutral: an interrupted run is neither a pass nor a judged failure
 
 
 def render_summary(report: dict[str, Any], html_name: str = "report.html") -> str:
     totals = report["totals"]
-    lines = [
-        f"## {ICONS[report['verdict']]} Load test `{report['scenario']}`: "
-        f"**{report['verdict'].upper()}**" + (" (partial run)" if report["partial"] else ""),
-        "",
-        *[f"- {line}" for line in reasons(report)],
-        "",
-        f"{_int(totals['requests'])} requests, {_num(totals['rps'])} req/s, "
-        f"{_num(totals['error_rate_pct'], 2)} % errors, p95 {_num(totals['p95_ms'])} ms, "
-        f"p99 {_num(totals['p99_ms'])} ms (source: {report['source']}).",
-    ]
-    if report.get("recovery"):
-        rec = report["recovery"]
-        degradation = report["degradation_pct"]
-        lines += [
+    verdict = report["verdict"]
+    if report["partial"]:
+        lines = [
+            f"## {PARTIAL_ICON} Load test `{report['scenario']}`: **PARTIAL**",
             "",
-            f"Spike degradation: **{'n/a' if degradation is None else f'{degradation:+.1f} %'}**; "
-            "recovery: **"
-            + (f"{rec['seconds']} s" if rec["seconds"] is not None else "not recovered")
-            + f"** ({rec['verdict']}).",
+            f"Verdict so far: **{verdict.upper()}**. {explain.partial_sentence(report)}",
         ]
+    else:
+        lines = [f"## {ICONS[verdict]} Load test `{report['scenario']}`: **{verdict.upper()}**"]
+    lines += [
+        "",
+        *[f"- {line}" for line in explain.reasons(report)],
+        "",
+        f"{count(totals['requests'])} requests, {num(totals['rps'])} req/s, "
+        f"{num(totals['error_rate_pct'], 2)} % errors, p95 {num(totals['p95_ms'])} ms, "
+        f"p99 {num(totals['p99_ms'])} ms (source: {report['source']}).",
+    ]
+    degradation = explain.degradation(report)
+    if degradation is not None:
+        lines += ["", f"Spike degradation: {degradation.text()}. {degradation.note}"]
+    recovery = report.get("recovery")
+    if recovery:
+        back = seconds(recovery["seconds"]) if recovery["seconds"] is not None else "not recovered"
+        rule = explain.recovery_rule(recovery)
+        lines += ["", f"Recovery: **{back}** ({recovery['verdict']}; limits: {rule})."]
     lines += [
         "",
         "### Phases",
@@ -46,21 +53,24 @@ def render_summary(report: dict[str, Any], html_name: str = "report.html") -> st
                 "p99 ms",
                 "errors %",
                 "verdict",
+                "set by",
             ],
             [
                 [
                     p["name"],
                     "–" if p["users"] is None else str(p["users"]),
-                    _int(p["requests"]),
-                    _num(p["rps"]),
-                    _num(p["avg_ms"]),
-                    _num(p["p95_ms"]),
-                    _num(p["p99_ms"]),
-                    _num(p["error_rate_pct"], 2),
+                    count(p["requests"]),
+                    num(p["rps"]),
+                    num(p["avg_ms"]),
+                    num(p["p95_ms"]),
+                    num(p["p99_ms"]),
+                    num(p["error_rate_pct"], 2),
                     _verdict(p["verdict"]),
+                    _cause(explain.verdict_source(p)),
                 ]
                 for p in report["phases"]
             ],
+            centred=("verdict",),
         ),
     ]
     lines += [
@@ -83,18 +93,19 @@ def render_summary(report: dict[str, Any], html_name: str = "report.html") -> st
             [
                 [
                     f"`{e['name']}`",
-                    _int(e["requests"]),
-                    _int(e["failures"]),
-                    _num(e["error_rate_pct"], 2),
-                    _num(e["avg_ms"]),
-                    _num(e["p50_ms"]),
-                    _num(e["p95_ms"]),
-                    _num(e["p99_ms"]),
-                    _num(e["rps"]),
+                    count(e["requests"]),
+                    count(e["failures"]),
+                    num(e["error_rate_pct"], 2),
+                    num(e["avg_ms"]),
+                    num(e["p50_ms"]),
+                    num(e["p95_ms"]),
+                    num(e["p99_ms"]),
+                    num(e["rps"]),
                     _verdict(e["verdict"]),
                 ]
                 for e in report["endpoints"]
             ],
+            centred=("verdict",),
         ),
     ]
     server = report.get("server")
@@ -104,29 +115,41 @@ def render_summary(report: dict[str, Any], html_name: str = "report.html") -> st
             "### Server side",
             "",
             _table(
-                ["phase", "client p95 ms", "server p95 ms", "not server ms", "cache hit %"],
+                [
+                    "phase",
+                    "client p95 ms",
+                    "server p95 ms",
+                    "not server p50 ms",
+                    "not server p95 ms",
+                    "cache hit %",
+                ],
                 [
                     [
                         p["name"],
-                        _num(p["client_p95_ms"]),
-                        _num(p["server_p95_ms"]),
-                        _num(p["non_server_ms"]),
-                        _num(p["cache_hit_rate_pct"]),
+                        num(p["client_p95_ms"]),
+                        num(p["server_p95_ms"]),
+                        num(p.get("non_server_p50_ms")),
+                        num(p.get("non_server_p95_ms")),
+                        num(p["cache_hit_rate_pct"]),
                     ]
                     for p in server["phases"]
                 ],
             ),
         ]
     if report.get("drift"):
-        lines += ["", "### Drift", "", drift_line(report["drift"])]
+        lines += ["", "### Drift", "", explain.drift_line(report["drift"])]
     if report["warnings"]:
         lines += ["", "### Warnings", "", *[f"- ⚠️ {w['message']}" for w in report["warnings"]]]
     lines += ["", f"Full report: `{report['run']['dir']}/{html_name}`", ""]
     return "\n".join(lines)
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    aligned = ["---"] + ["---:"] * (len(header) - 2) + [":---:"]
+def _table(header: list[str], rows: list[list[str]], centred: tuple[str, ...] = ()) -> str:
+    """Text left (first column and any text column), numbers right, ``centred`` centred."""
+    aligned = [
+        ":---:" if name in centred else "---" if i == 0 or name == "set by" else "---:"
+        for i, name in enumerate(header)
+    ]
     out = ["| " + " | ".join(header) + " |", "| " + " | ".join(aligned) + " |"]
     out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     return "\n".join(out)
@@ -136,9 +159,6 @@ def _verdict(level: str) -> str:
     return f"{ICONS[level]} {level}"
 
 
-def _num(value: float | None, digits: int = 1) -> str:
-    return "–" if value is None else f"{value:,.{digits}f}"
-
-
-def _int(value: int | None) -> str:
-    return "–" if value is None else f"{value:,}"
+def _cause(source: tuple[str, str] | None) -> str:
+    """The endpoint (as code) and metric that set a phase's verdict; empty when healthy."""
+    return "" if source is None else f"`{source[0]}` {source[1]}"

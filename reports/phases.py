@@ -3,6 +3,11 @@
 A request belongs to the phase during which it was *sent* (its ``timestamp``): that is when
 the load it met was decided. Phases are half-open ``[start, end)`` except the last one, which
 also keeps a request sent exactly at its end.
+
+What a phase *is* (its ``role``: baseline, spike, recovery or steady) is kept apart from what
+it is called, so that degradation, recovery and drift are measured for any schedule, whatever
+its phases are named. run.json states the role; a run.json written before roles existed gets
+it from the spike scenario's names, and a run without run.json from the shape of its user count.
 """
 
 from __future__ import annotations
@@ -14,19 +19,24 @@ from typing import Any
 
 import numpy as np
 
+from reports.run_format import ROLE_BASELINE, ROLE_RECOVERY, ROLE_SPIKE, ROLE_STEADY, ROLES
+
 # A user count that lasts less than this is a ramp towards the next level, not a phase.
 MIN_PLATEAU_S = 3.0
 MAX_USERS = 10**9  # far beyond any load generator: a larger count is damage
+#: The role of a phase of a run.json without roles, by the spike scenario's phase names.
+ROLE_BY_NAME = {"normal": ROLE_BASELINE, "spike": ROLE_SPIKE, "recovery": ROLE_RECOVERY}
 
 
 @dataclass(frozen=True)
 class Phase:
-    """One named stretch of a run, with its target user count when known."""
+    """One named stretch of a run: its role, and its target user count when known."""
 
     name: str
     start: float
     end: float
     users: int | None = None
+    role: str = ROLE_STEADY
 
     @property
     def duration(self) -> float:
@@ -45,6 +55,14 @@ def from_run_json(document: dict[str, Any]) -> list[Phase]:
         name, start, end, users = (item.get(k) for k in ("name", "start", "end", "users"))
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"run.json phase {i + 1} has no name")
+        role = item.get("role")
+        if role is None:
+            role = ROLE_BY_NAME.get(name.strip(), ROLE_STEADY)
+        if not isinstance(role, str) or role not in ROLES:
+            raise ValueError(
+                f"run.json phase {name!r} has an unknown role {role!r} "
+                f"(expected one of {', '.join(ROLES)})"
+            )
         if (
             not all(_is_number(v) for v in (start, end))
             or end < start
@@ -55,7 +73,7 @@ def from_run_json(document: dict[str, Any]) -> list[Phase]:
             raise ValueError(f"run.json phase {name!r} has a non-numeric user count")
         if users is not None and not (0 <= users <= MAX_USERS and float(users).is_integer()):
             raise ValueError(f"run.json phase {name!r} has an impossible user count ({users!r})")
-        phases.append(Phase(name.strip(), float(start), float(end), _int_or_none(users)))
+        phases.append(Phase(name.strip(), float(start), float(end), _int_or_none(users), str(role)))
     phases.sort(key=lambda p: p.start)
     for before, after in zip(phases, phases[1:], strict=False):
         if after.start < before.end - 1e-6:
@@ -69,9 +87,10 @@ def segment_by_users(
     """Phases from a user-count series (Locust's history, one sample per ``interval`` seconds).
 
     Plateaus of equal user count are phases; a count held for less than ``MIN_PLATEAU_S`` is a
-    ramp and joins the level it ramps to. A low-high(-low) pattern is named like the spike
-    scenario (normal, spike, recovery) so that degradation and recovery can still be measured;
-    a single plateau is named after the scenario.
+    ramp and joins the level it ramps to. Roles follow the low-high(-low) pattern (see
+    ``roles``), so that degradation and recovery can still be measured; a low-high(-low) run is
+    named like the spike scenario (normal, spike, recovery) and a single plateau after the
+    scenario.
     """
     order = np.argsort(times, kind="stable")
     times, users = np.asarray(times, float)[order], np.asarray(users)[order]
@@ -97,13 +116,33 @@ def segment_by_users(
     levels = [int(m[1]) for m in merged]
     names = _names(levels, scenario)
     return [
-        Phase(name, float(m[0]), stop, level)
-        for name, m, stop, level in zip(names, merged, bounds, levels, strict=True)
+        Phase(name, float(m[0]), stop, level, role)
+        for name, m, stop, level, role in zip(
+            names, merged, bounds, levels, roles(levels), strict=True
+        )
     ]
 
 
+def roles(levels: Sequence[int]) -> list[str]:
+    """Roles of consecutive plateaus by their user counts.
+
+    When load rises above the first plateau, the first is the baseline, the (first) highest the
+    spike and the plateau right after it, when lower, the recovery; every other is steady.
+    """
+    found = [ROLE_STEADY] * len(levels)
+    if len(levels) < 2:
+        return found
+    peak = int(np.argmax(levels))
+    if levels[peak] <= levels[0]:
+        return found
+    found[0], found[peak] = ROLE_BASELINE, ROLE_SPIKE
+    if peak + 1 < len(levels) and levels[peak + 1] < levels[peak]:
+        found[peak + 1] = ROLE_RECOVERY
+    return found
+
+
 def whole_run(first: float, last: float, scenario: str) -> list[Phase]:
-    """One phase spanning every request, when nothing tells the schedule."""
+    """One steady phase spanning every request, when nothing tells the schedule."""
     return [Phase(scenario, float(first), float(last))]
 
 
@@ -123,9 +162,9 @@ def assign(timestamps: np.ndarray, phases: Sequence[Phase]) -> np.ndarray:
     return np.where(valid & inside, index, -1).astype(np.int64)
 
 
-def by_name(phases: Sequence[Phase], name: str) -> int | None:
-    """The index of the first phase called ``name``."""
-    return next((i for i, p in enumerate(phases) if p.name == name), None)
+def by_role(phases: Sequence[Phase], role: str, after: int = -1) -> int | None:
+    """The index of the first phase with ``role`` that comes after phase ``after``."""
+    return next((i for i, p in enumerate(phases) if i > after and p.role == role), None)
 
 
 def _names(levels: list[int], scenario: str) -> list[str]:

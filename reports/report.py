@@ -1,8 +1,9 @@
 """The pure core: a checked run directory plus thresholds in, the report's content out.
 
-Verdicts follow DESIGN.md: an endpoint is its worst metric; a phase is the worst of its
-endpoints within that phase; the run is the worst of the endpoints (whole run), the phases
-and, for a spike, the recovery.
+An endpoint's verdict is its worst metric; a phase's is the worst of its endpoints within that
+phase (``verdict_from`` names which endpoint and metric); the run's is the worst of the endpoints
+(whole run), the phases and, when there is a spike, the recovery. Degradation and recovery are
+measured by the phases' roles, whatever the phases are called; degradation is context only.
 """
 
 from __future__ import annotations
@@ -15,20 +16,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from perf_lib.thresholds import METRICS, Level, Thresholds, worst
+from perf_lib.thresholds import METRICS, Level, RecoveryLimits, Thresholds, worst
 from reports import caveats
-from reports.analysis import Analysis, analyse_requests
+from reports.analysis import Analysis, analyse_requests, span_stats
 from reports.drift import Drift, measure_drift
-from reports.fallback import analyse_locust, failure_rows, history_samples, users_series
-from reports.phases import Phase, by_name, from_run_json, segment_by_users, whole_run
+from reports.phases import Phase, by_role, from_run_json, segment_by_users, whole_run
 from reports.recovery import (
     CONSECUTIVE,
+    WARMUP_METHOD,
     WINDOW_S,
     Recovery,
+    baseline_window,
     degradation_pct,
     exact_samples,
     find_recovery,
 )
+from reports.run_format import ROLE_BASELINE, ROLE_RECOVERY, ROLE_SPIKE
 from reports.rundir import RunData
 from reports.server import ServerSide, server_side
 
@@ -42,6 +45,9 @@ ROW_FIELDS = (
     "p95_ms",
     "p99_ms",
     "rps",
+)
+DEGRADATION_NOTE = (
+    "degradation has no threshold; the verdict comes from the thresholds and the recovery"
 )
 
 
@@ -57,28 +63,41 @@ class ReportModel:
     drift: Drift | None
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """The baseline phase's figures that a spike is measured against, warm-up left out."""
+
+    phase: Phase
+    start: float
+    requests: int
+    p95_ms: float
+    error_rate_pct: float
+
+    @property
+    def warmup_s(self) -> float:
+        return self.start - self.phase.start
+
+
+@dataclass(frozen=True)
+class Spike:
+    """A run with a baseline and a spike phase: how much worse the spike was, and recovery."""
+
+    baseline: Baseline
+    spike: Phase
+    spike_p95_ms: float
+    degradation_pct: float | None
+    recovery: Recovery | None
+    limits: RecoveryLimits
+
+
 def make_report(run: RunData, thresholds: Thresholds) -> ReportModel:
     """Analyse ``run`` and judge it against ``thresholds``."""
     phases, phases_note = resolve_phases(run)
-    users = users_series(run.history) if run.history is not None else None
-    if run.requests is not None:
-        analysis = analyse_requests(run.requests, phases, users)
-    else:
-        assert run.stats is not None and run.history is not None
-        analysis = analyse_locust(run.stats, run.history, phases, run.failures)
-    if not analysis.top_errors and run.failures is not None:
-        analysis.top_errors = failure_rows(run.failures)
-
-    normal, spike = by_name(phases, "normal"), by_name(phases, "spike")
-    spike_measured = normal is not None and spike is not None
-    degradation = recovery = None
-    if spike_measured:
-        assert normal is not None and spike is not None
-        table = analysis.phase_table
-        degradation = degradation_pct(table["p95_ms"].iloc[normal], table["p95_ms"].iloc[spike])
-        recovery = measure_recovery(run, analysis, normal, spike)
+    analysis = analyse_requests(run.requests, phases, run.users, run.source)
+    spike = measure_spike(run, analysis, thresholds)
+    recovery = spike.recovery if spike else None
     server = server_side(analysis, run.requests, run.server_history)
-    drift = measure_drift(run.scenario, analysis, run.requests, run.history, run.server_history)
+    drift = measure_drift(analysis, run.requests, run.server_history, run.time_scale)
 
     endpoints = [_judged(name, row, thresholds) for name, row in analysis.endpoints.iterrows()]
     phase_rows = [_phase(i, p, analysis, thresholds) for i, p in enumerate(phases)]
@@ -100,13 +119,15 @@ def make_report(run: RunData, thresholds: Thresholds) -> ReportModel:
         "thresholds": thresholds.to_dict(),
         "endpoints": endpoints,
         "phases": phase_rows,
-        "degradation_pct": _num(degradation),
+        "baseline": _baseline(spike.baseline) if spike else None,
+        "degradation_pct": _num(spike.degradation_pct) if spike else None,
+        "degradation": _degradation(spike) if spike else None,
         "recovery_seconds": recovery.seconds if recovery else None,
-        "recovery": _recovery(recovery),
+        "recovery": _recovery(recovery, spike.limits) if spike and recovery else None,
         "server": _clean(server.summary) if server else None,
         "drift": _clean(drift.summary) if drift else None,
         "errors": analysis.top_errors,
-        "warnings": caveats.collect(run, analysis, phases_note, recovery, spike_measured, drift),
+        "warnings": caveats.collect(run, analysis, phases_note, recovery, spike is not None, drift),
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     return ReportModel(report, analysis, recovery, server, thresholds, drift)
@@ -120,62 +141,83 @@ def resolve_phases(run: RunData) -> tuple[list[Phase], str | None]:
             return from_run_json(run.meta), None
         except ValueError as exc:
             problem = str(exc)
-    if run.history is not None:
-        users = users_series(run.history)
+    if run.users is not None:
         phases = segment_by_users(
-            users["timestamp"].to_numpy(), users["users"].to_numpy(), run.scenario
+            run.users["timestamp"].to_numpy(), run.users["users"].to_numpy(), run.scenario
         )
         if phases:
             names = ", ".join(p.name for p in phases)
             return phases, (
-                f"{problem}: phases ({names}) were segmented from the user count in "
-                "locust_stats_history.csv"
+                f"The phases could not be read from run.json ({problem}), so the phases "
+                f"({names}) were segmented from the user count in locust_stats_history.csv: "
+                "their bounds are approximate."
             )
-    if run.requests is not None:
-        ts = run.requests["timestamp"]
-    else:
-        assert run.history is not None
-        ts = run.history["Timestamp"].sort_values()
+    ts = run.requests["timestamp"]
     return whole_run(float(ts.iloc[0]), float(ts.iloc[-1]), run.scenario), (
-        f"{problem}: the whole run is one phase"
+        f"The phases could not be read from run.json ({problem}) and there is no user count "
+        "to segment, so the whole run is one phase: there are no per-phase figures, "
+        "degradation or recovery."
     )
 
 
-def measure_recovery(run: RunData, analysis: Analysis, normal: int, spike: int) -> Recovery | None:
-    """Recovery after the spike, searched up to the end of the phase that follows it."""
-    phases, table = analysis.phases, analysis.phase_table
-    baseline_p95 = float(table["p95_ms"].iloc[normal])
-    baseline_err = float(table["error_rate_pct"].iloc[normal])
-    if not (math.isfinite(baseline_p95) and math.isfinite(baseline_err)):
+def measure_spike(run: RunData, analysis: Analysis, thresholds: Thresholds) -> Spike | None:
+    """Degradation and recovery, for a run with a baseline phase followed by a spike."""
+    phases = analysis.phases
+    first = by_role(phases, ROLE_BASELINE)
+    spike = by_role(phases, ROLE_SPIKE, after=first) if first is not None else None
+    if first is None or spike is None:
         return None
+    start, end = baseline_window(phases[first].start, phases[first].end)
+    figures = span_stats(run.requests, start, end)
+    baseline = Baseline(
+        phases[first],
+        start,
+        int(figures["requests"]),
+        float(figures["p95_ms"]),
+        float(figures["error_rate_pct"]),
+    )
+    spike_p95 = float(analysis.phase_table["p95_ms"].iloc[spike])
+    limits = thresholds.recovery.scaled(run.time_scale)
+    return Spike(
+        baseline,
+        phases[spike],
+        spike_p95,
+        degradation_pct(baseline.p95_ms, spike_p95),
+        measure_recovery(run, analysis, baseline, spike, limits),
+        limits,
+    )
+
+
+def measure_recovery(
+    run: RunData, analysis: Analysis, baseline: Baseline, spike: int, limits: RecoveryLimits
+) -> Recovery | None:
+    """Recovery after the spike, searched to the end of the recovery phase that follows it
+    (to the last request when there is none); None without a baseline to go back to."""
+    if not (math.isfinite(baseline.p95_ms) and math.isfinite(baseline.error_rate_pct)):
+        return None
+    phases = analysis.phases
+    ts = run.requests["timestamp"].to_numpy(dtype=float)
     spike_end = phases[spike].end
-    if spike + 1 < len(phases):
-        search_end = phases[spike + 1].end
-    elif run.requests is not None:
-        search_end = float(run.requests["timestamp"].iloc[-1])
-    else:
-        search_end = float(analysis.t0 + analysis.series.index.max())
-    if run.requests is not None:
-        samples = exact_samples(
-            run.requests["timestamp"].to_numpy(dtype=float),
-            run.requests["response_time_ms"].to_numpy(dtype=float),
-            ~run.requests["success"].to_numpy(dtype=bool),
-            spike_end,
-            search_end,
-        )
-        method = (
-            f"exact p95 and error rate of the requests sent in [t, t + {WINDOW_S} s), "
-            f"one sample per second after the spike; {CONSECUTIVE} consecutive samples needed"
-        )
-    else:
-        assert run.history is not None
-        samples = history_samples(run.history, spike_end, search_end)
-        method = (
-            "Locust's ~10 s windowed p95 (locust_stats_history.csv), one sample per second; "
-            f"{CONSECUTIVE} consecutive samples needed"
-        )
+    after = by_role(phases, ROLE_RECOVERY, after=spike)
+    search_end = phases[after].end if after is not None else float(ts[-1])
+    samples = exact_samples(
+        ts,
+        run.requests["response_time_ms"].to_numpy(dtype=float),
+        ~run.requests["success"].to_numpy(dtype=bool),
+        spike_end,
+        search_end,
+    )
+    method = (
+        f"p95 and error rate of the requests sent in [t, t + {WINDOW_S} s) ({analysis.source}), "
+        f"one sample per second after the spike; {CONSECUTIVE} consecutive samples needed"
+    )
     return find_recovery(
-        samples, baseline_p95, baseline_err, max(search_end - spike_end, 0.0), method
+        samples,
+        baseline.p95_ms,
+        baseline.error_rate_pct,
+        limits,
+        max(search_end - spike_end, 0.0),
+        method,
     )
 
 
@@ -192,16 +234,40 @@ def _phase(i: int, phase: Phase, analysis: Analysis, thresholds: Thresholds) -> 
     row = analysis.phase_table.iloc[i] if i < len(analysis.phase_table) else pd.Series(dtype=float)
     block = analysis.phase_endpoints[i] if i < len(analysis.phase_endpoints) else pd.DataFrame()
     endpoints = [_judged(name, r, thresholds) for name, r in block.iterrows()]
+    level = worst(Level.parse(e["verdict"]) for e in endpoints)
     return {
         "name": phase.name,
+        "role": phase.role,
         "start": phase.start,
         "end": phase.end,
         "duration_s": _num(phase.duration),
         "users": phase.users if phase.users is not None else _users_in(analysis, phase),
         **_numbers(row, ROW_FIELDS),
-        "verdict": worst(Level.parse(e["verdict"]) for e in endpoints).label,
+        "verdict": level.label,
+        "verdict_from": verdict_from(endpoints, level, thresholds),
         "endpoints": endpoints,
     }
+
+
+def verdict_from(
+    endpoints: list[dict[str, Any]], level: Level, thresholds: Thresholds
+) -> dict[str, Any] | None:
+    """The endpoint and metric that set a phase's ``level``: of those at that level, the one
+    furthest past the limit it crossed (relative to that limit). None when healthy."""
+    if level is Level.HEALTHY:
+        return None
+    found: tuple[float, dict[str, Any]] | None = None
+    for entry in endpoints:
+        limits = thresholds.limits_for(entry["name"])
+        for metric, label in entry["checks"].items():
+            value = entry.get(metric)
+            if label != level.label or value is None:
+                continue
+            crossed = limits[metric].healthy if level is Level.DEGRADED else limits[metric].degraded
+            excess = value / crossed if crossed > 0 else math.inf
+            if found is None or excess > found[0]:
+                found = (excess, {"endpoint": entry["name"], "metric": metric, "value": value})
+    return found[1] if found else None
 
 
 def _users_in(analysis: Analysis, phase: Phase) -> int | None:
@@ -212,9 +278,30 @@ def _users_in(analysis: Analysis, phase: Phase) -> int | None:
     return int(inside.max()) if len(inside) else None
 
 
-def _recovery(recovery: Recovery | None) -> dict[str, Any] | None:
-    if recovery is None:
-        return None
+def _baseline(baseline: Baseline) -> dict[str, Any]:
+    return {
+        "phase": baseline.phase.name,
+        "warmup_s": _num(baseline.warmup_s),
+        "start": baseline.start,
+        "end": baseline.phase.end,
+        "requests": baseline.requests,
+        "p95_ms": _num(baseline.p95_ms),
+        "error_rate_pct": _num(baseline.error_rate_pct),
+        "method": WARMUP_METHOD,
+    }
+
+
+def _degradation(spike: Spike) -> dict[str, Any]:
+    return {
+        "pct": _num(spike.degradation_pct),
+        "baseline_p95_ms": _num(spike.baseline.p95_ms),
+        "spike_p95_ms": _num(spike.spike_p95_ms),
+        "judged": False,
+        "note": DEGRADATION_NOTE,
+    }
+
+
+def _recovery(recovery: Recovery, limits: RecoveryLimits) -> dict[str, Any]:
     shown = recovery.samples
     if recovery.seconds is not None:
         cut = next(i for i, s in enumerate(shown) if s.offset_s == recovery.seconds)
@@ -223,6 +310,7 @@ def _recovery(recovery: Recovery | None) -> dict[str, Any] | None:
         "status": recovery.status,
         "seconds": recovery.seconds,
         "verdict": recovery.level.label,
+        "limits": {key: _num(value) for key, value in limits.to_dict().items()},
         "baseline_p95_ms": _num(recovery.baseline_p95_ms),
         "limit_p95_ms": _num(recovery.limit_p95_ms),
         "baseline_error_rate_pct": _num(recovery.baseline_error_rate_pct),

@@ -2,9 +2,11 @@
 
 Which files are needed depends on what is there: the per-request log (``requests.csv`` or
 ``requests-*.csv`` from distributed workers) is the primary source; without it Locust's own
-``locust_stats.csv`` and ``locust_stats_history.csv`` are required instead. Every other file is
-optional, but a file that is present must be well formed. ``run.json`` is the exception: when it
-is unreadable the phases are segmented from the user count, so its problem becomes a warning.
+``locust_stats.csv`` and ``locust_stats_history.csv`` are required instead, and rebuilt into a
+request frame (``fallback.py``), so that what comes after reads one kind of data. Every other
+file is optional, but a file that is present must be well formed. ``run.json`` is the exception:
+when it is unreadable the phases are segmented from the user count, so its problem becomes a
+warning.
 """
 
 from __future__ import annotations
@@ -17,88 +19,51 @@ from typing import Any
 import orjson
 import pandas as pd
 
+from reports import fallback
 from reports.errors import ReportInputError
-from reports.loading import Column, CsvTable, read_checked_csv
+from reports.loading import CsvTable, read_checked_csv
+from reports.run_format import (
+    LOCUST_AGGREGATED,
+    LOCUST_CPU_WARNING,
+    LOCUST_EXCEPTION_COLUMNS,
+    LOCUST_EXCEPTIONS,
+    LOCUST_FAILURE_COLUMNS,
+    LOCUST_FAILURES,
+    LOCUST_HISTORY,
+    LOCUST_HISTORY_COLUMNS,
+    LOCUST_HTML,
+    LOCUST_LOG,
+    LOCUST_STATS,
+    LOCUST_STATS_COLUMNS,
+    REQUEST_COLUMNS,
+    REQUEST_LOG,
+    RUN_RECORD,
+    SERVER_COLUMNS,
+    SERVER_HISTORY,
+    WORKER_REQUEST_LOG_GLOB,
+    Column,
+)
 
-REQUEST_COLUMNS = (
-    Column("timestamp", "float"),
-    Column("name", "str"),
-    Column("response_time_ms", "float"),
-    Column("success", "flag"),
-    Column("request_type", "str", required=False, empty_ok=True),
-    Column("response_length", "float", required=False, empty_ok=True),
-    Column("status_code", "int", required=False, empty_ok=True),
-    Column("exception", "str", required=False, empty_ok=True),
-    Column("x_cache", "str", required=False, empty_ok=True),
-    Column("server_ms", "float", required=False, empty_ok=True),
-)
-_PERCENTILES = ("50%", "95%", "99%")
-STATS_COLUMNS = (
-    Column("Type", "str", empty_ok=True),
-    Column("Name", "str"),
-    Column("Request Count", "int"),
-    Column("Failure Count", "int"),
-    Column("Average Response Time", "float"),
-    Column("Requests/s", "float"),
-    *(Column(p, "float", empty_ok=True) for p in _PERCENTILES),
-)
-HISTORY_COLUMNS = (
-    Column("Timestamp", "float"),
-    Column("User Count", "int"),
-    Column("Type", "str", empty_ok=True),
-    Column("Name", "str"),
-    Column("Requests/s", "float"),
-    Column("Failures/s", "float"),
-    *(Column(p, "float", empty_ok=True) for p in _PERCENTILES),
-    Column("Total Request Count", "int"),
-    Column("Total Failure Count", "int"),
-    Column("Total Average Response Time", "float"),
-)
-FAILURE_COLUMNS = (
-    Column("Method", "str", empty_ok=True),
-    Column("Name", "str", empty_ok=True),
-    Column("Error", "str", empty_ok=True),
-    Column("Occurrences", "int"),
-)
-EXCEPTION_COLUMNS = (
-    Column("Count", "int"),
-    Column("Message", "str", empty_ok=True),
-    Column("Nodes", "str", required=False, empty_ok=True),
-)
-SERVER_COLUMNS = (
-    Column("timestamp", "float"),
-    *(
-        Column(name, "float", required=False, empty_ok=True)
-        for name in (
-            "cache_hit_rate_pct",
-            "cache_size",
-            "cache_hits",
-            "cache_misses",
-            "queries_total",
-            "queries_failed",
-            "p95_ms",
-            "error_rate_pct",
-            "rss_bytes",
-        )
-    ),
-)
-# Locust's wording: "CPU usage above 90%!" (local runner), "CPU usage threshold was exceeded on
-# workers during the test!" (master) and "CPU usage was too high at some point" (at the end).
-_CPU_WARNING = re.compile(rb"CPU usage (above|threshold was exceeded|was too high)")
+#: The ``source`` of a report whose figures come from the per-request log.
+SOURCE_REQUEST_LOG = "request log"
 _RUN_DIR_NAME = re.compile(r"^(?P<scenario>.+?)-\d{8}T\d{6}Z")
 
 
 @dataclass
 class RunData:
-    """The checked contents of one run directory; frames are ``None`` when the file is absent."""
+    """The checked contents of one run directory; frames are ``None`` when the file is absent.
+
+    ``requests`` is always there: the request log, or the requests rebuilt from Locust's CSVs
+    (then ``source`` says so and ``approximate`` is true).
+    """
 
     run_dir: Path
     meta: dict[str, Any]
     run_json_problem: str | None
-    requests: pd.DataFrame | None
+    requests: pd.DataFrame
+    source: str
     request_files: list[str]
-    stats: pd.DataFrame | None
-    history: pd.DataFrame | None
+    users: pd.DataFrame | None  # timestamp, users: Locust's user count once a second
     failures: pd.DataFrame | None
     exceptions: pd.DataFrame | None
     server_history: pd.DataFrame | None
@@ -117,6 +82,19 @@ class RunData:
     @property
     def partial(self) -> bool:
         return bool(self.meta.get("partial")) or bool(self.truncated_files)
+
+    @property
+    def approximate(self) -> bool:
+        """True when the requests were rebuilt from Locust's CSVs rather than logged."""
+        return self.source != SOURCE_REQUEST_LOG
+
+    @property
+    def time_scale(self) -> float:
+        """run.json's time scale; 1 when it is missing or not a positive number."""
+        value = self.meta.get("time_scale")
+        if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1e6:
+            return float(value)
+        return 1.0
 
 
 def load_run(run_dir: str | Path) -> RunData:
@@ -138,41 +116,50 @@ def load_run(run_dir: str | Path) -> RunData:
 
     request_paths = _request_paths(run_dir)
     requests = _read_requests(request_paths, truncated) if request_paths else None
-    stats = optional("locust_stats.csv", STATS_COLUMNS, "Locust stats")
-    history = optional("locust_stats_history.csv", HISTORY_COLUMNS, "Locust stats history")
+    stats = optional(LOCUST_STATS, LOCUST_STATS_COLUMNS, "Locust stats")
+    history = optional(LOCUST_HISTORY, LOCUST_HISTORY_COLUMNS, "Locust stats history")
+    failures = optional(
+        LOCUST_FAILURES, LOCUST_FAILURE_COLUMNS, "Locust failures", allow_no_rows=True
+    )
     if requests is None:
         if stats is None:
             raise ReportInputError(
-                f"{run_dir}: no requests.csv and no locust_stats.csv: not a run directory"
+                f"{run_dir}: no {REQUEST_LOG} and no {LOCUST_STATS}: not a run directory"
             )
         if history is None:
             raise ReportInputError(
-                f"{run_dir / 'locust_stats_history.csv'}: file not found "
-                "(needed when there is no requests.csv)"
+                f"{run_dir / LOCUST_HISTORY}: file not found (needed when there is no "
+                f"{REQUEST_LOG})"
             )
-    if history is not None and not (history["Name"] == "Aggregated").any():
+    if history is not None and not (history["Name"] == LOCUST_AGGREGATED).any():
         raise ReportInputError(
-            f"{run_dir / 'locust_stats_history.csv'}: no Aggregated rows, not Locust's history"
+            f"{run_dir / LOCUST_HISTORY}: no {LOCUST_AGGREGATED} rows, not Locust's history"
         )
-    meta, problem = _read_run_json(run_dir / "run.json")
+    source = SOURCE_REQUEST_LOG
+    if requests is None:
+        assert stats is not None and history is not None
+        try:
+            requests = fallback.rebuild_requests(stats, history, failures)
+        except ValueError as exc:
+            raise ReportInputError(f"{run_dir / LOCUST_HISTORY}: {exc}") from None
+        source = fallback.SOURCE
+    meta, problem = _read_run_json(run_dir / RUN_RECORD)
     return RunData(
         run_dir=run_dir,
         meta=meta,
         run_json_problem=problem,
         requests=requests,
+        source=source,
         request_files=[p.name for p in request_paths],
-        stats=stats,
-        history=history,
-        failures=optional(
-            "locust_failures.csv", FAILURE_COLUMNS, "Locust failures", allow_no_rows=True
-        ),
+        users=fallback.users_series(history) if history is not None else None,
+        failures=failures,
         exceptions=optional(
-            "locust_exceptions.csv", EXCEPTION_COLUMNS, "Locust exceptions", allow_no_rows=True
+            LOCUST_EXCEPTIONS, LOCUST_EXCEPTION_COLUMNS, "Locust exceptions", allow_no_rows=True
         ),
-        server_history=optional("server_history.csv", SERVER_COLUMNS, "server history"),
+        server_history=optional(SERVER_HISTORY, SERVER_COLUMNS, "server history"),
         truncated_files=truncated,
-        cpu_warning=_cpu_warning(run_dir / "locust.log"),
-        has_locust_html=(run_dir / "locust.html").is_file(),
+        cpu_warning=_cpu_warning(run_dir / LOCUST_LOG),
+        has_locust_html=(run_dir / LOCUST_HTML).is_file(),
     )
 
 
@@ -183,8 +170,8 @@ def _keep(table: CsvTable, truncated: list[str]) -> pd.DataFrame:
 
 
 def _request_paths(run_dir: Path) -> list[Path]:
-    single = run_dir / "requests.csv"
-    workers = sorted(run_dir.glob("requests-*.csv"))
+    single = run_dir / REQUEST_LOG
+    workers = sorted(run_dir.glob(WORKER_REQUEST_LOG_GLOB))
     return ([single] if single.exists() else []) + workers
 
 
@@ -229,6 +216,6 @@ def _read_run_json(path: Path) -> tuple[dict[str, Any], str | None]:
 
 def _cpu_warning(path: Path) -> bool:
     try:
-        return _CPU_WARNING.search(path.read_bytes()) is not None
+        return LOCUST_CPU_WARNING.search(path.read_bytes()) is not None
     except OSError:
         return False

@@ -3,8 +3,13 @@
 Exact per-request data wins: the ``server_ms`` column (the response's ``Server-Timing app;dur``)
 and the ``x_cache`` column of the request log. Without them the per-second
 ``server_history.csv`` is used: cache counters' differences over the phase, and its rolling
-DB-query p95. Client p95 minus server p95 estimates the time that is not the server's own work
-(queueing, network, the load generator itself).
+DB-query p95.
+
+The time that is not the server's own work (queueing, network, the load generator itself) is
+each request's ``response_time_ms - server_ms``, and its p50 and p95 are percentiles of those
+differences. The client's p95 minus the server's p95 would be no percentile of anything: the
+slowest requests on the client are not the slowest on the server. Without a per-request
+``server_ms`` it is unknown (null).
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ SOURCE_HISTORY_P95 = "server_history.csv p95_ms (the server's rolling DB-query p
 SOURCE_XCACHE = "X-Cache of each request (requests.csv x_cache)"
 SOURCE_COUNTERS = "server_history.csv cache_hits/cache_misses differences"
 SOURCE_HIT_RATE = "server_history.csv cache_hit_rate_pct (mean)"
+SOURCE_NON_SERVER = "response_time_ms - server_ms of each request (requests.csv)"
+NON_SERVER_QUANTILES = (0.50, 0.95)
 
 
 @dataclass
@@ -32,22 +39,20 @@ class ServerSide:
     """``summary`` goes into report.json; the series feed the server-vs-client chart."""
 
     summary: dict[str, Any]
-    timing: pd.DataFrame | None  # per chart bucket (index: seconds from t0): server_p95_ms
-    # and/or cache_hit_rate_pct from the request log
+    timing: pd.DataFrame | None  # per chart bucket (index: seconds from t0): server_p95_ms,
+    # non_server_p50_ms, non_server_p95_ms and/or cache_hit_rate_pct from the request log
     history: pd.DataFrame | None  # server_history.csv, index: seconds from t0
 
 
 def server_side(
-    analysis: Analysis, requests: pd.DataFrame | None, history: pd.DataFrame | None
+    analysis: Analysis, requests: pd.DataFrame, history: pd.DataFrame | None
 ) -> ServerSide | None:
     """None when the run holds no server-side data at all."""
     phases = analysis.phases
-    ts = requests["timestamp"].to_numpy(dtype=float) if requests is not None else None
+    ts = requests["timestamp"].to_numpy(dtype=float)
     server_ms = _column(requests, "server_ms")
     has_timing = server_ms is not None and bool(np.isfinite(server_ms).any())
-    x_cache = (
-        requests["x_cache"].str.upper() if requests is not None and "x_cache" in requests else None
-    )
+    x_cache = requests["x_cache"].str.upper() if "x_cache" in requests else None
     has_xcache = x_cache is not None and bool(x_cache.isin(["HIT", "MISS"]).any())
     hist = history.sort_values("timestamp", kind="stable") if history is not None else None
     has_hist_p95 = hist is not None and "p95_ms" in hist and hist["p95_ms"].notna().any()
@@ -59,23 +64,28 @@ def server_side(
     n = len(phases)
     server_p95 = [math.nan] * n
     hit_rate = [math.nan] * n
+    non_server = np.full((n, len(NON_SERVER_QUANTILES)), math.nan)
+    overall_non_server = [math.nan] * len(NON_SERVER_QUANTILES)
     overall_p95 = overall_hit = math.nan
-    p95_source = hit_source = None
+    p95_source = hit_source = non_server_source = None
     if has_timing:
-        assert ts is not None and server_ms is not None
-        p95_source = SOURCE_TIMING
+        assert server_ms is not None
+        p95_source, non_server_source = SOURCE_TIMING, SOURCE_NON_SERVER
         ok = np.isfinite(server_ms)
         phase_of = assign(ts, phases)
         sel = ok & (phase_of >= 0)
         server_p95 = list(grouped_quantiles(phase_of[sel], server_ms[sel], n, (0.95,))[:, 0])
         overall_p95 = float(np.percentile(server_ms[ok], 95))
+        other = requests["response_time_ms"].to_numpy(dtype=float) - server_ms
+        non_server = grouped_quantiles(phase_of[sel], other[sel], n, NON_SERVER_QUANTILES)
+        overall_non_server = list(np.quantile(other[ok], NON_SERVER_QUANTILES))
     elif has_hist_p95:
         assert hist is not None
         p95_source = SOURCE_HISTORY_P95
         server_p95 = [_in_phase(hist, "p95_ms", p).median() for p in phases]
         overall_p95 = float(hist["p95_ms"].median())
     if has_xcache:
-        assert ts is not None and x_cache is not None
+        assert x_cache is not None
         hit_source = SOURCE_XCACHE
         hits = (x_cache == "HIT").to_numpy()
         known = hits | (x_cache == "MISS").to_numpy()
@@ -96,28 +106,37 @@ def server_side(
         hit_rate = [_in_phase(hist, "cache_hit_rate_pct", p).mean() for p in phases]
         overall_hit = float(hist["cache_hit_rate_pct"].mean())
 
-    rows = []
-    for i, phase in enumerate(phases):
-        client = float(analysis.phase_table["p95_ms"].iloc[i]) if n else math.nan
-        server = float(server_p95[i])
-        rows.append(
-            {
-                "name": phase.name,
-                "client_p95_ms": client,
-                "server_p95_ms": server,
-                "non_server_ms": client - server,
-                "cache_hit_rate_pct": float(hit_rate[i]),
-            }
-        )
+    rows = [
+        {
+            "name": phase.name,
+            "role": phase.role,
+            "client_p95_ms": float(analysis.phase_table["p95_ms"].iloc[i]),
+            "server_p95_ms": float(server_p95[i]),
+            "non_server_p50_ms": float(non_server[i, 0]),
+            "non_server_p95_ms": float(non_server[i, 1]),
+            "cache_hit_rate_pct": float(hit_rate[i]),
+        }
+        for i, phase in enumerate(phases)
+    ]
     summary = {
         "cache_hit_rate_pct": overall_hit,
         "client_p95_ms": float(analysis.totals.get("p95_ms", math.nan)),
         "server_p95_ms": overall_p95,
+        "non_server_p50_ms": float(overall_non_server[0]),
+        "non_server_p95_ms": float(overall_non_server[1]),
         "phases": rows,
-        "source": {"server_p95": p95_source, "cache_hit_rate": hit_source},
+        "source": {
+            "server_p95": p95_source,
+            "cache_hit_rate": hit_source,
+            "non_server": non_server_source,
+        },
     }
     timing = _per_bucket(
-        analysis, ts, server_ms if has_timing else None, x_cache if has_xcache else None
+        analysis,
+        ts,
+        server_ms if has_timing else None,
+        requests["response_time_ms"].to_numpy(dtype=float),
+        x_cache if has_xcache else None,
     )
     history_view = None
     if hist is not None:
@@ -131,12 +150,13 @@ def server_side(
 
 def _per_bucket(
     analysis: Analysis,
-    ts: np.ndarray | None,
+    ts: np.ndarray,
     server_ms: np.ndarray | None,
+    response_ms: np.ndarray,
     x_cache: pd.Series | None,
 ) -> pd.DataFrame | None:
-    """Exact server p95 and X-Cache hit rate per chart bucket, from the request log."""
-    if ts is None or (server_ms is None and x_cache is None):
+    """Exact server p95, time outside the server (p50, p95) and X-Cache hit rate per bucket."""
+    if server_ms is None and x_cache is None:
         return None
     buckets = np.floor((ts - analysis.t0) / analysis.bucket_s).astype(np.int64)
     low = int(buckets.min())
@@ -146,6 +166,9 @@ def _per_bucket(
     if server_ms is not None:
         ok = np.isfinite(server_ms)
         frame["server_p95_ms"] = grouped_quantiles(buckets[ok], server_ms[ok], n, (0.95,))[:, 0]
+        other = response_ms[ok] - server_ms[ok]
+        quantiles = grouped_quantiles(buckets[ok], other, n, NON_SERVER_QUANTILES)
+        frame["non_server_p50_ms"], frame["non_server_p95_ms"] = quantiles[:, 0], quantiles[:, 1]
     if x_cache is not None:
         hits = (x_cache == "HIT").to_numpy()
         known = hits | (x_cache == "MISS").to_numpy()
@@ -156,8 +179,8 @@ def _per_bucket(
     return frame
 
 
-def _column(frame: pd.DataFrame | None, name: str) -> np.ndarray | None:
-    if frame is None or name not in frame:
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray | None:
+    if name not in frame:
         return None
     return frame[name].to_numpy(dtype=float)
 

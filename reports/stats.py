@@ -2,8 +2,8 @@
 
 Percentiles use numpy's default definition (linear interpolation between closest ranks,
 position ``(n - 1) * q``), so a test can check any figure with ``np.percentile``. Groups are
-integer codes; one ``lexsort`` by (code, value) gives every group's sorted values at once,
-which keeps a million-row log with thousands of groups well under a second.
+integer codes; a sort by value then a stable sort by code give every group's sorted values at
+once, which keeps a million-row log with thousands of groups well under a second.
 """
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ def grouped_quantiles(
     out = np.full((n_groups, len(qs)), np.nan)
     if len(values) == 0:
         return out
-    order = np.lexsort((values, codes))
-    ordered = values[order]
+    # Values sorted, then grouped by a stable sort of their codes: each group's values stay in
+    # order. Two argsorts are several times faster than one lexsort of (codes, values).
+    by_value = np.argsort(values)
+    ordered = values[by_value[np.argsort(codes[by_value], kind="stable")]]
     counts = np.bincount(codes, minlength=n_groups)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     has = counts > 0

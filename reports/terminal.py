@@ -4,31 +4,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.explain import drift_line
+from reports import explain
+from reports.numbers import count, num, seconds
+
+
+def head_line(report: dict[str, Any]) -> str:
+    """``spike: CRITICAL`` or, for an interrupted run, ``spike: PARTIAL (CRITICAL so far)``."""
+    verdict = report["verdict"].upper()
+    word = f"PARTIAL ({verdict} so far)" if report["partial"] else verdict
+    return f"{report['scenario']}: {word}"
 
 
 def render_terminal(report: dict[str, Any], html_path: str | None = None) -> str:
     """A few lines for a terminal: verdict, phases, endpoints, spike or drift, report path."""
     totals = report["totals"]
-    head = f"{report['scenario']}: {report['verdict'].upper()}"
-    if report["partial"]:
-        head += " (partial run)"
-    head += (
-        f"  ·  {_int(totals['requests'])} requests, {_num(totals['error_rate_pct'], 2)} % errors,"
-        f" p95 {_num(totals['p95_ms'])} ms"
+    head = (
+        f"{head_line(report)}  ·  {count(totals['requests'])} requests, "
+        f"{num(totals['error_rate_pct'], 2)} % errors, p95 {num(totals['p95_ms'])} ms"
     )
-    rows = [["", "users", "requests", "req/s", "p95 ms", "p99 ms", "err %", "verdict"]]
+    rows = [["", "users", "requests", "req/s", "p95 ms", "p99 ms", "err %", "verdict", "set by"]]
     for p in report["phases"]:
         rows.append(
             [
                 "phase " + p["name"],
-                "-" if p["users"] is None else str(p["users"]),
-                _int(p["requests"]),
-                _num(p["rps"]),
-                _num(p["p95_ms"]),
-                _num(p["p99_ms"]),
-                _num(p["error_rate_pct"], 2),
+                "–" if p["users"] is None else str(p["users"]),
+                count(p["requests"]),
+                num(p["rps"]),
+                num(p["p95_ms"]),
+                num(p["p99_ms"]),
+                num(p["error_rate_pct"], 2),
                 p["verdict"].upper(),
+                explain.phase_cause(p) or "",
             ]
         )
     for e in report["endpoints"]:
@@ -36,46 +42,42 @@ def render_terminal(report: dict[str, Any], html_path: str | None = None) -> str
             [
                 e["name"],
                 "",
-                _int(e["requests"]),
-                _num(e["rps"]),
-                _num(e["p95_ms"]),
-                _num(e["p99_ms"]),
-                _num(e["error_rate_pct"], 2),
+                count(e["requests"]),
+                num(e["rps"]),
+                num(e["p95_ms"]),
+                num(e["p99_ms"]),
+                num(e["error_rate_pct"], 2),
                 e["verdict"].upper(),
+                "",
             ]
         )
+    if not any(row[-1] for row in rows[1:]):
+        rows = [row[:-1] for row in rows]  # every phase healthy: no "set by" column
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [head, ""]
+    lines = [head]
+    if report["partial"]:
+        lines.append(explain.partial_sentence(report))
+    lines.append("")
     for row in rows:
-        cells = [row[0].ljust(widths[0])] + [
-            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
-        ]
+        cells = [row[0].ljust(widths[0])]
+        cells += [c.rjust(w) for c, w in zip(row[1:8], widths[1:8], strict=True)]
+        cells += row[8:]  # "set by": text, left as it is
         lines.append("  ".join(cells).rstrip())
+    spike = []
+    degradation = explain.degradation(report)
+    if degradation is not None:
+        spike.append(f"spike degradation {degradation.text()}  (no threshold: context only)")
     recovery = report.get("recovery")
     if recovery:
-        degradation = report.get("degradation_pct")
-        spike = "n/a" if degradation is None else f"{degradation:+.1f} %"
-        back = f"{recovery['seconds']} s" if recovery["seconds"] is not None else "not recovered"
-        lines += [
-            "",
-            f"spike degradation {spike}  ·  recovery {back} ({recovery['verdict'].upper()})",
-        ]
+        back = seconds(recovery["seconds"]) if recovery["seconds"] is not None else "not recovered"
+        rule = explain.recovery_rule(recovery)
+        spike.append(f"recovery {back} ({recovery['verdict'].upper()}; limits: {rule})")
+    if spike:
+        lines += ["", *spike]
     if report.get("drift"):
-        lines += ["", drift_line(report["drift"])]
+        lines += ["", explain.drift_line(report["drift"])]
     if report["warnings"]:
-        lines += [
-            "",
-            f"{len(report['warnings'])} warning(s): "
-            + ", ".join(w["code"] for w in report["warnings"]),
-        ]
+        lines += ["", *[f"warning: {w['message']}" for w in report["warnings"]]]
     path = html_path or f"{report['run']['dir']}/report.html"
     lines += ["", f"report: {path}"]
     return "\n".join(lines)
-
-
-def _num(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:,.{digits}f}"
-
-
-def _int(value: int | None) -> str:
-    return "-" if value is None else f"{value:,}"

@@ -15,11 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scenarios.catalog import REQUEST_LOG_COLUMNS
+from reports.run_format import REQUEST_COLUMNS as REQUEST_LOG_COLUMNS
+from reports.run_format import names
 
 START = 1_700_000_000.0
 HISTORICAL, HEALTH = "/api/v1/historical", "/health"
-REQUEST_COLUMNS = list(REQUEST_LOG_COLUMNS)
+REQUEST_COLUMNS = list(names(REQUEST_LOG_COLUMNS))
 PERCENTILES = ["50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%", "100%"]
 STATS_HEADER = [
     "Type",
@@ -100,26 +101,48 @@ def block(start: float, seconds: int, per_second: int, rt_of, fail_of=None, name
     return rows
 
 
-def spike_rows(recover_at: int = 7, recovery_s: int = 60, errors_until: int = 0) -> list[tuple]:
+def spike_rows(
+    recover_at: int = 7,
+    recovery_s: int = 60,
+    errors_until: int = 0,
+    *,
+    warmup_s: int = 0,
+    warmup_ms: float = 400.0,
+    slow_ms: float = 500.0,
+) -> list[tuple]:
     """A spike run: normal 30 s, spike 30 s, recovery ``recovery_s`` s.
 
-    normal: 10 req/s, response times 1..100 ms three times over (p95 = 95.05 ms, no failure);
-    spike: 20 req/s, three times slower (p95 = 285.15 ms), every tenth request fails;
-    recovery: 500 ms until ``recover_at`` s, then 10..100 ms; one failure per second until
+    normal: 10 req/s, response times 1..100 ms three times over (p95 = 95.05 ms, no failure),
+    except the first ``warmup_s`` s at ``warmup_ms``; its last 80 % (the baseline that recovery
+    is measured against) has p95 = 96.05 ms;
+    spike: 20 req/s, three times slower (p95 = 285.15 ms), every tenth request fails.
+    Each second holds every tenth (fifth) value of the cycle, so that every second looks like
+    the whole phase, as in a real steady load (what Locust's ~10 s windows assume);
+    recovery: ``slow_ms`` until ``recover_at`` s, then 10..100 ms; one failure per second until
     ``errors_until`` s. So recovery_seconds = max(recover_at, errors_until).
     """
-    normal = block(START, 30, 10, lambda s, j, n: n % 100 + 1)
+    normal = block(
+        START, 30, 10, lambda s, j, n: warmup_ms if s < warmup_s else (10 * j + s) % 100 + 1
+    )
     spike = block(
-        START + 30, 30, 20, lambda s, j, n: 3 * (n % 100 + 1), fail_of=lambda s, j: j % 10 == 9
+        START + 30,
+        30,
+        20,
+        lambda s, j, n: 3 * ((5 * j + s) % 100 + 1),
+        fail_of=lambda s, j: j % 10 == 9,
     )
     recovery = block(
         START + 60,
         recovery_s,
         10,
-        lambda s, j, n: 500.0 if s < recover_at else (j + 1) * 10.0,
+        lambda s, j, n: slow_ms if s < recover_at else (j + 1) * 10.0,
         fail_of=lambda s, j: s < errors_until and j == 0,
     )
     return normal + spike + recovery
+
+
+#: The p95 of the normal phase's last 80 %: the baseline left after the warm-up.
+BASELINE_P95 = 96.05
 
 
 def spike_phases(recovery_s: int = 60) -> list[dict]:

@@ -1,8 +1,9 @@
 """report.html in a real headless Chromium (Debian's ``chromium``), driven over DevTools.
 
 The page must render, every chart must decode (natural width > 0) and the verdict must be
-visible at the top. A full-page screenshot is kept in the test's tmp dir and copied to
-``results/test-artifacts/report-screenshot.png``.
+visible at the top. A full-page screenshot is kept in the test's tmp dir, and copied to
+``$LOADKIT_TEST_ARTIFACTS/report-screenshot.png`` when that variable names a directory (a CI
+step can publish it from there).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import base64
 import contextlib
 import itertools
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -23,10 +25,12 @@ from websockets.sync.client import ClientConnection, connect
 
 from perf_lib.thresholds import Thresholds
 from reports import build_report
+from tests.e2e_helpers import wait_until
 from tests.reports_helpers import copy_real_fixture, spike_phases, spike_rows, write_run
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "results" / "test-artifacts"
+pytestmark = pytest.mark.e2e
+
+ARTIFACTS_ENV = "LOADKIT_TEST_ARTIFACTS"
 FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -75,12 +79,12 @@ def launch(executable: str, profile: Path) -> Iterator[str]:
     )
     try:
         port_file = profile / "DevToolsActivePort"  # Chromium writes its port there
-        deadline = time.monotonic() + 30
-        while not (port_file.exists() and port_file.read_text().strip()):
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("chromium did not open its DevTools port")
-            time.sleep(0.05)
-        port = port_file.read_text().split()[0]
+
+        def port_written() -> str:
+            assert process.poll() is None, f"chromium exited with {process.returncode}"
+            return port_file.read_text().strip() if port_file.exists() else ""
+
+        port = wait_until(port_written, 30, "chromium's DevTools port").split()[0]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as reply:
             pages = [t for t in json.load(reply) if t["type"] == "page"]
         yield pages[0]["webSocketDebuggerUrl"]
@@ -169,8 +173,10 @@ def test_report_renders_in_chromium(chromium, tmp_path):
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 50_000
     screenshot = tmp_path / "report-screenshot.png"
     screenshot.write_bytes(png)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(screenshot, ARTIFACTS / "report-screenshot.png")
+    if os.environ.get(ARTIFACTS_ENV):
+        artifacts = Path(os.environ[ARTIFACTS_ENV])
+        artifacts.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(screenshot, artifacts / "report-screenshot.png")
 
 
 def test_healthy_report_is_green(chromium, tmp_path):

@@ -110,3 +110,32 @@ def test_bad_compare_input(tmp_path, base):
     (tmp_path / "x.json").write_text("[]")
     with pytest.raises(ReportInputError, match="not a report.json"):
         compare_runs(base, tmp_path / "x.json")
+
+
+def test_out_dir_is_created_with_its_parents(tmp_path, base):
+    target = tmp_path / "comparisons" / "today"
+    result = compare_runs(base, _run(tmp_path / "new"), out_dir=target, thresholds=Thresholds())
+    assert [f.parent for f in result.files] == [target] * 3
+    assert all(f.is_file() for f in result.files)
+
+
+def test_out_dir_that_is_a_file_is_bad_input(tmp_path, base):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ReportInputError, match="not a directory"):
+        compare_runs(base, base, out_dir=tmp_path / "file", thresholds=Thresholds())
+
+
+@pytest.mark.e2e
+def test_comparison_and_its_rendering_import_one_way():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import reports.comparison; "
+        "assert not {'reports.compare', 'reports.compare_render', 'reports.html'} "
+        "& set(sys.modules), sorted(m for m in sys.modules if m.startswith('reports')); "
+        "import reports.compare_render; "
+        "assert 'reports.compare' not in sys.modules, 'compare_render imports compare'"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -32,6 +32,7 @@ from reports.build import dump_json
 from reports.html import render_report
 from reports.junit import render_junit
 from reports.markdown import render_summary
+from tests.examples import examples
 from tests.reports_helpers import (
     START,
     spike_phases,
@@ -63,7 +64,7 @@ DAMAGED_FILES = [
 TEXT = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")  # NUL: binary
 # The same examples on every run, so that the time is known and a failure reproduces.
 FUZZ = settings(
-    max_examples=30,
+    max_examples=examples(30),
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -324,7 +325,7 @@ def request_logs(draw: st.DrawFn) -> tuple[bytes, int, int, bool]:
     return _csv([columns, *([row[c] for c in columns] for row in rows)]), len(rows), failed, valid
 
 
-@settings(FUZZ, max_examples=120)
+@settings(FUZZ, max_examples=examples(120))
 @given(log=request_logs())
 def test_random_request_rows_are_counted_or_rejected(runs, log):
     data, count, failed, valid = log
@@ -427,11 +428,24 @@ def test_impossible_phases_are_a_warning(runs, phase):
     assert "no_run_json" in {w["code"] for w in report["warnings"]}
 
 
-def test_a_history_without_percentiles_has_no_drift(runs):
+def test_a_history_without_95th_percentiles_is_estimated_between_its_neighbours(runs):
     base = runs["locust"]
     history = with_column((base / "locust_stats_history.csv").read_bytes(), "95%", "N/A")
     with variant(base, {"locust_stats_history.csv": history}) as run_dir:
-        assert outcome(run_dir)["drift"] is None
+        report = outcome(run_dir)
+    assert isinstance(report, dict) and report["drift"] is not None
+    for row in [report["totals"], *report["phases"], *report["endpoints"]]:
+        assert row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"]
+
+
+def test_a_history_without_any_percentile_keeps_its_means(runs):
+    base = runs["locust"]
+    history = (base / "locust_stats_history.csv").read_bytes()
+    for column in ("50%", "95%", "99%"):
+        history = with_column(history, column, "N/A")
+    with variant(base, {"locust_stats_history.csv": history}) as run_dir:
+        report = outcome(run_dir)
+    assert report["totals"]["avg_ms"] == outcome(base)["totals"]["avg_ms"]
 
 
 # Rejected inputs, each with the words of its one line; the CLI gets them too.
@@ -468,6 +482,7 @@ def test_rejected_inputs_are_one_line(runs, case):
     assert isinstance(message, str) and expected in message and name in message
 
 
+@pytest.mark.e2e
 def test_the_cli_answers_the_nastiest_inputs_with_one_line(runs):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for kind, name, make, expected in REJECTED.values():

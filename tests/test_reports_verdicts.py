@@ -6,7 +6,7 @@ import pytest
 
 from perf_lib.thresholds import Thresholds
 from reports import analyse_run, build_report
-from reports.verdict import exit_code
+from reports.exit_codes import exit_code
 from tests.reports_helpers import START, block, constant_run, write_run
 
 # Only p95 matters here: avg and p99 limits far away.
@@ -98,16 +98,6 @@ def _spike(recovery_rt, spike_rt=lambda s, j, n: n % 100 + 1):
     return rows, phases
 
 
-def test_recovery_alone_can_make_the_run_critical(tmp_path):
-    # every endpoint and phase healthy, but p95 stays ~10 % above normal after the spike
-    rows, phases = _spike(lambda s, j, n: (j + 1) * 10 + 20)
-    report = analyse_run(write_run(tmp_path / "run", rows, phases), Thresholds()).report
-    assert {e["verdict"] for e in report["endpoints"]} == {"healthy"}
-    assert {p["verdict"] for p in report["phases"]} == {"healthy"}
-    assert report["recovery"]["status"] == "not recovered"
-    assert report["verdict"] == "critical"
-
-
 def test_a_phase_can_make_the_run_worse_than_its_endpoints(tmp_path):
     # a tenth of the spike's requests take 250 ms: its p95 is degraded, the whole run's is not
     rows, phases = _spike(
@@ -118,6 +108,38 @@ def test_a_phase_can_make_the_run_worse_than_its_endpoints(tmp_path):
     assert [p["verdict"] for p in report["phases"]] == ["healthy", "degraded", "healthy"]
     assert report["recovery_seconds"] == 0
     assert report["verdict"] == "degraded"
+    assert [p["verdict_from"] for p in report["phases"]] == [
+        None,
+        {"endpoint": "/api/v1/historical", "metric": "p95_ms", "value": 250.0},
+        None,
+    ]
+
+
+def test_verdict_from_names_the_endpoint_and_metric_furthest_past_its_limit(tmp_path):
+    # both endpoints are degraded in the one phase: /a by its p95 (250 ms, 1.25 x the 200 ms
+    # healthy limit), /b by its error rate (3 %, 3 x the 1 % limit) and its p95 (210 ms)
+    rows = [
+        (START + i * 0.25, name, value, not (name == "/b" and i % 100 < 3), "HTTP 503")
+        for i in range(400)
+        for name, value in (("/a", 250.0), ("/b", 210.0))
+    ]
+    phases = [{"name": "steady", "start": START, "end": START + 100}]
+    report = analyse_run(write_run(tmp_path / "run", rows, phases), P95_ONLY).report
+    (phase,) = report["phases"]
+    assert [(e["name"], e["verdict"]) for e in phase["endpoints"]] == [
+        ("/a", "degraded"),
+        ("/b", "degraded"),
+    ]
+    assert phase["verdict"] == "degraded"
+    assert phase["verdict_from"] == {"endpoint": "/b", "metric": "error_rate_pct", "value": 3.0}
+
+
+def test_a_critical_phase_is_set_by_what_crossed_the_degraded_limit(tmp_path):
+    run_dir = constant_run(tmp_path / "run", {"/x": (150.0, 200, 12), "/y": (600.0, 200, 0)})
+    (phase,) = analyse_run(run_dir, Thresholds()).report["phases"]
+    assert phase["verdict"] == "critical"
+    # /x: 6 % errors, 1.2 x the 5 % degraded limit; /y: p95 600 ms, 1.2 x 500 and avg 2 x 300
+    assert phase["verdict_from"] == {"endpoint": "/y", "metric": "avg_ms", "value": 600.0}
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,8 @@
-"""The ``--fail-on`` level and the exit code it gives a verdict (DESIGN.md)."""
+"""The ``--fail-on`` level and the exit code it gives a verdict.
+
+0 below the ``--fail-on`` level, 1 at or above it, 2 for bad input. Light on purpose (no pandas,
+no matplotlib): the command line answers a bad argument from here before loading the analysis.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,154 @@
+"""The run directory's format: its files, their columns and types, and run.json's keys.
+
+The writers (the request log and the phase log in the Locust process, the server sampler and
+the runner) and the readers (``reports``) import this one module, so a column is named and typed
+in exactly one place. It imports neither pandas nor Locust: the load generator loads it too.
+``FORMAT_VERSION`` goes into run.json; a reader can tell an older directory by it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+#: 2: run.json phases carry a ``role``; run.json carries ``format_version`` and ``recovery``.
+FORMAT_VERSION = 2
+
+# Files written during a run.
+REQUEST_LOG = "requests.csv"
+#: One per distributed worker, ``{worker}`` being its process id.
+WORKER_REQUEST_LOG = "requests-{worker}.csv"
+WORKER_REQUEST_LOG_GLOB = "requests-*.csv"
+PHASE_LOG = "phases.jsonl"
+RUN_RECORD = "run.json"
+SERVER_HISTORY = "server_history.csv"
+SERVICE_LOG = "service.log"
+LOCUST_LOG = "locust.log"
+LOCUST_HTML = "locust.html"
+#: Locust's ``--csv`` prefix: it writes ``locust_stats.csv``, ``locust_stats_history.csv``...
+LOCUST_CSV_PREFIX = "locust"
+LOCUST_STATS = "locust_stats.csv"
+LOCUST_HISTORY = "locust_stats_history.csv"
+LOCUST_FAILURES = "locust_failures.csv"
+LOCUST_EXCEPTIONS = "locust_exceptions.csv"
+
+Kind = Literal["float", "int", "str", "flag"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its type, whether a reader requires it and whether cells may be empty."""
+
+    name: str
+    kind: Kind
+    required: bool = True
+    empty_ok: bool = False
+
+
+def names(columns: tuple[Column, ...]) -> tuple[str, ...]:
+    """The header row a writer puts first."""
+    return tuple(column.name for column in columns)
+
+
+#: requests.csv, in the order the request log writes them: one row per request.
+REQUEST_COLUMNS: tuple[Column, ...] = (
+    Column("timestamp", "float"),  # epoch seconds at which the request was sent
+    Column("request_type", "str", required=False, empty_ok=True),
+    Column("name", "str"),  # the route template, not the URL
+    Column("response_time_ms", "float"),
+    Column("response_length", "float", required=False, empty_ok=True),
+    Column("status_code", "int", required=False, empty_ok=True),  # 0: no response
+    Column("success", "flag"),
+    Column("exception", "str", required=False, empty_ok=True),
+    Column("x_cache", "str", required=False, empty_ok=True),  # HIT, MISS or empty
+    Column("server_ms", "float", required=False, empty_ok=True),  # Server-Timing app;dur
+)
+
+#: server_history.csv: the service sampled once a second.
+SERVER_COLUMNS: tuple[Column, ...] = (
+    Column("timestamp", "float"),
+    *(
+        Column(name, "float", required=False, empty_ok=True)
+        for name in (
+            "cache_hit_rate_pct",
+            "cache_size",
+            "cache_hits",
+            "cache_misses",
+            "queries_total",
+            "queries_failed",
+            "p95_ms",
+            "error_rate_pct",
+            "rss_bytes",
+        )
+    ),
+)
+
+# Locust's own CSVs (``--csv locust --csv-full-history``), as far as the reports read them.
+_LOCUST_PERCENTILES = ("50%", "95%", "99%")
+LOCUST_STATS_COLUMNS: tuple[Column, ...] = (
+    Column("Type", "str", empty_ok=True),
+    Column("Name", "str"),
+    Column("Request Count", "int"),
+    Column("Failure Count", "int"),
+    Column("Average Response Time", "float"),
+    Column("Requests/s", "float"),
+    *(Column(p, "float", empty_ok=True) for p in _LOCUST_PERCENTILES),
+)
+LOCUST_HISTORY_COLUMNS: tuple[Column, ...] = (
+    Column("Timestamp", "float"),
+    Column("User Count", "int"),
+    Column("Type", "str", empty_ok=True),
+    Column("Name", "str"),
+    Column("Requests/s", "float"),
+    Column("Failures/s", "float"),
+    *(Column(p, "float", empty_ok=True) for p in _LOCUST_PERCENTILES),
+    Column("Total Request Count", "int"),
+    Column("Total Failure Count", "int"),
+    Column("Total Average Response Time", "float"),
+)
+LOCUST_FAILURE_COLUMNS: tuple[Column, ...] = (
+    Column("Method", "str", empty_ok=True),
+    Column("Name", "str", empty_ok=True),
+    Column("Error", "str", empty_ok=True),
+    Column("Occurrences", "int"),
+)
+LOCUST_EXCEPTION_COLUMNS: tuple[Column, ...] = (
+    Column("Count", "int"),
+    Column("Message", "str", empty_ok=True),
+    Column("Nodes", "str", required=False, empty_ok=True),
+)
+#: Locust's aggregate row name in its stats files.
+LOCUST_AGGREGATED = "Aggregated"
+
+# run.json: what ran.
+RUN_KEYS: tuple[str, ...] = (
+    "format_version",
+    "scenario",
+    "host",  # without credentials
+    "started",  # epoch seconds
+    "ended",
+    "time_scale",
+    "partial",  # true when the run was interrupted or could not finish
+    "partial_reason",
+    "phases",
+    "users",
+    "processes",
+    "think_time",
+    "recovery",  # the recovery limits the run watched for, already scaled
+    "versions",
+)
+#: Each of run.json's phases; ``start`` and ``end`` are the actual epoch seconds.
+PHASE_KEYS: tuple[str, ...] = ("name", "role", "start", "end", "users")
+
+# What a phase is, whatever it is called: reports judge degradation and recovery by role.
+ROLE_BASELINE = "baseline"
+ROLE_SPIKE = "spike"
+ROLE_RECOVERY = "recovery"
+ROLE_STEADY = "steady"
+ROLES: tuple[str, ...] = (ROLE_BASELINE, ROLE_SPIKE, ROLE_RECOVERY, ROLE_STEADY)
+
+#: Locust's words when its own process runs out of CPU, in ``locust.log``: "CPU usage above
+#: 90%!" (local runner), "CPU usage threshold was exceeded on workers during the test!" (master)
+#: and "CPU usage was too high at some point" (at the end).
+LOCUST_CPU_WARNING = re.compile(rb"CPU usage (above|threshold was exceeded|was too high)")
