@@ -23,9 +23,9 @@ import orjson
 from benchmarks.bench_service import CONNECTIONS, HISTORICAL, locust_load, start_pinned
 from benchmarks.timing import row
 from market_api.seeding import seed_database
+from reports.run_format import LOCUST_CPU_WARNING, LOCUST_LOG
 
 SEED_RPS, SEED_P95_MS = 108.2, 234.5
-CPU_WARNING = "CPU usage above"
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -56,7 +56,7 @@ def sustained_rows(workdir: Path, db: Path) -> list[dict]:
     (run_dir,) = out.iterdir()
     report = orjson.loads((run_dir / "report.json").read_bytes())
     totals = report["totals"]
-    cpu_warnings = (run_dir / "locust.log").read_text().count(CPU_WARNING)
+    cpu_warnings = len(LOCUST_CPU_WARNING.findall((run_dir / LOCUST_LOG).read_bytes()))
     ratio = totals["rps"] / SEED_RPS
     return [
         row("default sustained: rps vs the seed's 108 rps", ratio, "x", ">= 20", ratio >= 20,

@@ -11,24 +11,16 @@ from pathlib import Path
 from scenarios.schedule import Schedule, constant_schedule, spike_schedule
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-#: The shape's log of phase changes, in the run directory (turned into run.json's phases).
-PHASE_LOG = "phases.jsonl"
-#: The per-request log's columns (requests.csv); ``reports`` reads them by name.
-REQUEST_LOG_COLUMNS = (
-    "timestamp",
-    "request_type",
-    "name",
-    "response_time_ms",
-    "response_length",
-    "status_code",
-    "success",
-    "exception",
-    "x_cache",
-    "server_ms",
-)
 #: Basic-auth credentials for the target ("user:password"), passed to Locust out of band so
 #: that no file of the run (Locust's HTML report included) ever shows them.
 BASIC_AUTH_ENV = "LOADKIT_BASIC_AUTH"
+#: How long a user waits to connect, and then for each read, before its request fails.
+REQUEST_TIMEOUT_S = 60.0
+#: Users that a phase change or the end of the run removes finish the request they have in
+#: flight, so that it is logged (Locust's ``--stop-timeout``: a user in a task is asked to
+#: stop after it, a user between tasks stops at once). A request ends within its timeout, so
+#: the wait is only ever that long when the service hangs; Locust takes whole seconds.
+STOP_TIMEOUT_S = int(REQUEST_TIMEOUT_S) + 5
 
 #: Think time (seconds, min..max) between a user's requests, per scenario. The budgeted
 #: scenarios run flat out (their request count is fixed). Sustained and spike are paced so

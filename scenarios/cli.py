@@ -61,12 +61,19 @@ def _host(text: str) -> str:
 
 def build_parser() -> OneLineParser:
     parser = OneLineParser(prog="python -m scenarios", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=OneLineParser, help="what to do"
+    )
 
     run = commands.add_parser("run", help="run one scenario headless and build its report")
-    run.add_argument("scenario", choices=sorted(SCENARIOS))
+    run.add_argument("scenario", choices=sorted(SCENARIOS), help="the scenario to run")
     run.add_argument("--host", type=_host, help="test this URL instead of the embedded service")
-    run.add_argument("--out", type=Path, default=Path("results"), help="parent of the run folder")
+    run.add_argument(
+        "--out",
+        type=Path,
+        default=Path("results"),
+        help="parent of the run folder <scenario>-<UTC time>/ (default results)",
+    )
     run.add_argument("--users", type=_positive_int, help="users (the spike's normal phase)")
     run.add_argument(
         "--time-scale",
@@ -80,21 +87,55 @@ def build_parser() -> OneLineParser:
         default=0,
         help="run Locust distributed: one master and N local workers",
     )
-    run.add_argument("--fail-on", choices=("degraded", "critical", "never"), default="critical")
-    run.add_argument("--duration", type=_positive_float, help="sustained length in seconds")
+    run.add_argument(
+        "--fail-on",
+        choices=("degraded", "critical", "never"),
+        default="critical",
+        help="exit 1 when the verdict reaches this level (default critical)",
+    )
+    run.add_argument(
+        "--duration", type=_positive_float, help="sustained length in seconds (default 60)"
+    )
     run.add_argument(
         "--wait",
         type=_think_time,
         metavar="SECONDS|MIN,MAX",
         help="think time between a user's requests (default: per scenario)",
     )
-    run.add_argument("--thresholds", type=Path, help="thresholds file (default thresholds.toml)")
+    run.add_argument(
+        "--thresholds",
+        type=Path,
+        help="thresholds file (default thresholds.toml, else the built-in table)",
+    )
+    _add_service_access_log(run)
 
     ui = commands.add_parser("ui", help="the service plus Locust's web UI with every scenario")
     ui.add_argument("--host", type=_host, help="test this URL instead of the embedded service")
     ui.add_argument("--web-host", default="127.0.0.1", help="address the web UI binds")
-    ui.add_argument("--web-port", type=_positive_int, default=8089)
-    return parser  # fmt: skip
+    ui.add_argument(
+        "--web-port", type=_positive_int, default=8089, help="port of the web UI (default 8089)"
+    )
+    ui.add_argument(
+        "--out",
+        type=Path,
+        default=Path("results"),
+        help="parent of the log folder ui-<UTC time>/ (default results)",
+    )
+    ui.add_argument(
+        "--thresholds",
+        type=Path,
+        help="thresholds file for the Verdict tab (default thresholds.toml, else built-in)",
+    )
+    _add_service_access_log(ui)
+    return parser
+
+
+def _add_service_access_log(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--service-access-log",
+        action="store_true",
+        help="let the embedded service log one line per request (default: start-up and errors)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,7 +144,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "ui":
             from scenarios.web_ui_runner import run_ui
 
-            return run_ui(args.host, args.web_host, args.web_port)
+            return run_ui(
+                args.host,
+                args.web_host,
+                args.web_port,
+                out=args.out,
+                thresholds=args.thresholds,
+                service_access_log=args.service_access_log,
+            )
         options = RunOptions(
             scenario=args.scenario,
             host=args.host,
@@ -115,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             duration=args.duration,
             think_time=args.wait,
             thresholds=args.thresholds,
+            service_access_log=args.service_access_log,
         )
         return Run(options).execute()
     except Interrupted:

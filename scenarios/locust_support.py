@@ -6,6 +6,7 @@ Imported only by Locust processes (it imports locust, which patches the process 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import time
@@ -14,17 +15,23 @@ from typing import Any, ClassVar
 
 from locust import FastHttpUser, LoadTestShape, events
 from locust.exception import StopUser
+from locust.runners import MasterRunner
 
 import scenarios.request_log  # noqa: F401  (registers the per-request log)
+from perf_lib.thresholds import Thresholds, ThresholdsError, resolve_thresholds
+from reports.run_format import PHASE_LOG, ROLE_BASELINE, ROLE_RECOVERY, ROLE_SPIKE, ROLE_STEADY
 from scenarios.catalog import (
     BASIC_AUTH_ENV,
     DEFAULT_WAIT,
-    PHASE_LOG,
+    REQUEST_TIMEOUT_S,
     SCENARIOS,
     parse_think_time,
 )
 from scenarios.checks import Check
+from scenarios.recovery_watch import DISTRIBUTED_LAG_S, RecoveryWatch
 from scenarios.schedule import Phase, Schedule
+
+logger = logging.getLogger(__name__)
 
 
 @events.init_command_line_parser.add_listener
@@ -64,6 +71,14 @@ def _add_options(parser: Any) -> None:
         include_in_web_ui=False,
         help="Where to write requests.csv and the phase log",
     )
+    parser.add_argument(
+        "--thresholds",
+        type=str,
+        default="",
+        include_in_web_ui=False,
+        help="Thresholds file for the Verdict tab and the spike's recovery watch "
+        "(default: thresholds.toml in the current directory, else the built-in table)",
+    )
 
 
 class MarketUser(FastHttpUser):
@@ -72,6 +87,9 @@ class MarketUser(FastHttpUser):
     abstract = True
     scenario: ClassVar[str] = "sustained"  # whose default think time applies
     request_budget: ClassVar[int | None] = None
+    # Locust's own defaults, stated because the graceful stop timeout is derived from them.
+    connection_timeout = REQUEST_TIMEOUT_S
+    network_timeout = REQUEST_TIMEOUT_S
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -106,11 +124,24 @@ class MarketUser(FastHttpUser):
             raise StopUser()
 
 
-def write_phase_event(run_dir: str, **event: Any) -> None:
+def write_phase_event(run_dir: str, at: float | None = None, **event: Any) -> None:
     """Append one event to the run directory's phase log (read by the runner for run.json)."""
     if run_dir:
         with (Path(run_dir) / PHASE_LOG).open("a", encoding="utf-8") as log:
-            log.write(json.dumps({"time": time.time(), **event}) + "\n")
+            log.write(json.dumps({"time": time.time() if at is None else at, **event}) + "\n")
+
+
+def load_thresholds(path: str) -> Thresholds:
+    """The run's thresholds; the built-in table (with a warning) when the file is unusable.
+
+    The runner refuses a bad file before it starts Locust, so this fallback only serves
+    Locust started by hand.
+    """
+    try:
+        return resolve_thresholds(path or None)
+    except ThresholdsError as exc:
+        logger.warning("%s; using the built-in thresholds", exc)
+        return Thresholds()
 
 
 class _LoggingShape(LoadTestShape):
@@ -119,27 +150,61 @@ class _LoggingShape(LoadTestShape):
 
     def __init__(self) -> None:
         super().__init__()
-        self.current: str | None = None
+        self.reset_run()
+
+    def reset_run(self) -> None:
+        """Forget the previous test (the web UI runs several with one shape)."""
+        self.current: tuple[str, str, int] | None = None  # name, role, users
+        self.entered: dict[str, float] = {}  # role -> when the shape entered it
+        self.ended = False
+        self.last_run_time = 0.0
+
+    def run_time(self) -> float:
+        """Seconds into the test; a new test (the clock went back) starts afresh."""
+        elapsed = self.get_run_time()
+        if elapsed < self.last_run_time:
+            self.reset_run()
+        self.last_run_time = elapsed
+        return elapsed
 
     def option(self, name: str, default: Any = None) -> Any:
         options = self.runner.environment.parsed_options if self.runner else None
         return getattr(options, name, default) if options else default
 
-    def enter(self, name: str, users: int) -> None:
-        if name != self.current:
-            self.current = name
-            write_phase_event(self.option("run_dir", ""), event="phase", name=name, users=users)
+    def log_event(self, at: float, **event: Any) -> None:
+        write_phase_event(self.option("run_dir", ""), at, **event)
 
-    def finish(self) -> None:
-        if self.current != "<end>":
-            self.current = "<end>"
-            write_phase_event(self.option("run_dir", ""), event="end")
+    def enter(self, name: str, role: str, users: int, now: float) -> bool:
+        """Log the phase if it is new; True when it is."""
+        if (name, role, users) == self.current:
+            return False
+        self.current = (name, role, users)
+        self.entered[role] = now
+        self.log_event(now, event="phase", name=name, role=role, users=users)
+        return True
+
+    def finish(self, now: float) -> None:
+        if not self.ended:
+            self.ended = True
+            self.log_event(now, event="end")
 
 
 class ScheduleShape(_LoggingShape):
-    """Follows a timed schedule of phases, then stops the test."""
+    """Follows a timed schedule of phases, then stops the test.
+
+    A spike's recovery phase runs at least its scheduled length, then goes on at the
+    recovery load until the recovery watch has seen the service back to normal, or until
+    the recovery limit has passed (``scenarios.recovery_watch``).
+    """
 
     abstract = True
+
+    def reset_run(self) -> None:
+        super().reset_run()
+        self._schedule: Schedule | None = None
+        self._phase: Phase | None = None
+        self._watch: RecoveryWatch | None = None
+        self._watched: tuple[Any, ...] | None = None
 
     def schedule(self) -> Schedule:
         scenario = SCENARIOS[self.scenario]
@@ -149,15 +214,58 @@ class ScheduleShape(_LoggingShape):
         assert schedule is not None
         return schedule
 
-    def tick(self) -> tuple[int, float] | None:
-        if not hasattr(self, "_schedule"):
-            self._schedule = self.schedule()
-        phase: Phase | None = self._schedule.phase_at(self.get_run_time())
-        if phase is None:
-            self.finish()
+    def make_watch(self, schedule: Schedule) -> RecoveryWatch | None:
+        """A watch for schedules with a spike; None for the others."""
+        recovery = schedule.index_of(ROLE_RECOVERY)
+        if not schedule.has_spike or recovery is None:
             return None
-        self.enter(phase.name, phase.users)
+        limits = load_thresholds(self.option("thresholds", "")).recovery
+        limits = limits.scaled(self.option("time_scale", 1.0) or 1.0)
+        lag = DISTRIBUTED_LAG_S if isinstance(self.runner, MasterRunner) else 0.0
+        return RecoveryWatch(limits, schedule.phases[recovery].duration_s, lag)
+
+    def tick(self) -> tuple[int, float] | None:
+        elapsed = self.run_time()
+        if self._schedule is None:
+            self._schedule = self.schedule()
+            self._watch = self.make_watch(self._schedule)
+        now = time.time()
+        watch = self._watch
+        if watch is not None:
+            total = self.runner.stats.total
+            watch.observe(now, total.num_requests, total.num_failures, total.response_times)
+        phase = self._schedule.phase_at(elapsed)
+        if phase is None:
+            phase = self._phase
+            if phase is None or not self._recovery_goes_on(phase, now):
+                self.finish(now)
+                return None
+        elif self.enter(phase.name, phase.role, phase.users, now):
+            self._phase = phase
+            if watch is not None and phase.role == ROLE_SPIKE and ROLE_BASELINE in self.entered:
+                watch.baseline_phase(self.entered[ROLE_BASELINE], now)
+            elif watch is not None and phase.role == ROLE_RECOVERY:
+                watch.spike_ended(now)
+        self._note_watch(now)
         return phase.users, phase.spawn_rate
+
+    def _recovery_goes_on(self, phase: Phase, now: float) -> bool:
+        """After the schedule: whether the recovery phase must go on (the watch says so)."""
+        watch = self._watch
+        return phase.role == ROLE_RECOVERY and watch is not None and not watch.done(now)
+
+    def _note_watch(self, now: float) -> None:
+        """Log the watch's state whenever it changes: the runner's progress line shows it."""
+        watch = self._watch
+        if watch is None or watch.spike_end is None or watch.baseline is None:
+            return
+        state = (watch.recovered_after_s(), watch.ends_at(), watch.deadline)
+        if state != self._watched:
+            self._watched = state
+            recovered, ends, deadline = state
+            self.log_event(
+                now, event="watch", recovered_after_s=recovered, ends=ends, deadline=deadline
+            )
 
 
 class BudgetShape(_LoggingShape):
@@ -167,13 +275,15 @@ class BudgetShape(_LoggingShape):
     budgeted_routes: ClassVar[tuple[str, ...]]
 
     def tick(self) -> tuple[int, float] | None:
+        self.run_time()
         scenario = SCENARIOS[self.scenario]
         users = self.option("base_users", 0) or scenario.users
         expected = users * (scenario.requests_per_user or 0)
         stats = self.runner.stats
         done = sum(stats.get(route, "GET").num_requests for route in self.budgeted_routes)
+        now = time.time()
         if done >= expected:
-            self.finish()
+            self.finish(now)
             return None
-        self.enter(self.scenario, users)
+        self.enter(self.scenario, ROLE_STEADY, users, now)
         return users, float(users)

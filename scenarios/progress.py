@@ -1,4 +1,8 @@
-"""One progress line while a run goes on: the phase, its users and the time (or work) left."""
+"""One progress line while a run goes on: the phase, its users and the time (or work) left.
+
+During a spike's recovery phase it also says what the recovery watch has seen: the phase
+may run on past its scheduled end until the service is back to normal.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from reports.run_format import LOCUST_AGGREGATED
 from scenarios.catalog import Scenario
 from scenarios.schedule import Schedule
 
@@ -15,7 +20,7 @@ def requests_so_far(stats_csv: Path) -> int | None:
     try:
         with stats_csv.open(newline="", encoding="utf-8") as fh:
             for row in csv.DictReader(fh):
-                if row.get("Name") == "Aggregated":
+                if row.get("Name") == LOCUST_AGGREGATED:
                     return int(row.get("Request Count") or 0)
     except (OSError, ValueError, csv.Error):
         return None
@@ -43,13 +48,33 @@ def progress_line(
             phase_end += phase.duration_s
             if phase.name == current["name"]:
                 break
-        parts.append(
-            f"{max(0.0, phase_end - now):.0f} s left in phase, "
-            f"{schedule.remaining_s(elapsed):.0f} s left"
-        )
+        if schedule.remaining_s(elapsed) > 0:
+            parts.append(
+                f"{max(0.0, phase_end - now):.0f} s left in phase, "
+                f"{schedule.remaining_s(elapsed):.0f} s left"
+            )
+        watch = _watch_note(events, current, now)
+        if watch:
+            parts.append(watch)
     if requests is not None:
         if scenario.requests_per_user:
             parts.append(f"{requests:,} requests (budget {users * scenario.requests_per_user:,})")
         else:
             parts.append(f"{requests:,} requests")
     return " | ".join(parts)
+
+
+def _watch_note(events: list[dict[str, Any]], current: dict[str, Any], now: float) -> str:
+    """What the recovery watch last noted in the current phase, or ""."""
+    notes = [e for e in events if e.get("event") == "watch" and e["time"] >= current["time"]]
+    if not notes:
+        return ""
+    note = notes[-1]
+    if note.get("recovered_after_s") is None:
+        left = max(0.0, (note.get("deadline") or now) - now)
+        return f"watching recovery: not back to normal yet (at most {left:.0f} s more)"
+    left = max(0.0, (note.get("ends") or now) - now)
+    return (
+        f"watching recovery: back to normal {note['recovered_after_s']} s after the spike, "
+        f"phase ends in {left:.0f} s"
+    )

@@ -18,8 +18,10 @@ from locust.contrib.csv_request_logger import CsvRequestLogger
 from locust.env import Environment
 from locust.runners import MasterRunner
 
-from scenarios.catalog import REQUEST_LOG_COLUMNS
+from reports.run_format import REQUEST_COLUMNS, REQUEST_LOG, WORKER_REQUEST_LOG, names
 from scenarios.checks import server_time_ms
+
+HEADER = names(REQUEST_COLUMNS)
 
 #: Rows buffered before a flush: a killed load generator loses at most this many.
 FLUSH_EVERY = 200
@@ -30,7 +32,7 @@ class RequestLog(CsvRequestLogger):
         self.close()
         self._filehandle = open(self.filepath, "w", newline="", encoding="utf-8")  # noqa: SIM115
         self._writer = csv.writer(self._filehandle)
-        self._writer.writerow(REQUEST_LOG_COLUMNS)
+        self._writer.writerow(HEADER)
         self._filehandle.flush()
 
     def _on_request(
@@ -50,20 +52,19 @@ class RequestLog(CsvRequestLogger):
         headers = getattr(response, "headers", None) or {}
         server_ms = server_time_ms(headers.get("Server-Timing"))
         status = getattr(response, "status_code", 0) or 0
-        self._writer.writerow(
-            (
-                f"{start_time:.6f}" if start_time is not None else "",
-                request_type,
-                name,
-                response_time if response_time is not None else "",
-                response_length,
-                status,
-                0 if exception else 1,
-                _one_line(exception) if exception else "",
-                headers.get("X-Cache", ""),
-                server_ms if server_ms is not None else "",
-            )
-        )
+        row = {
+            "timestamp": f"{start_time:.6f}" if start_time is not None else "",
+            "request_type": request_type,
+            "name": name,
+            "response_time_ms": response_time if response_time is not None else "",
+            "response_length": response_length,
+            "status_code": status,
+            "success": 0 if exception else 1,
+            "exception": _one_line(exception) if exception else "",
+            "x_cache": headers.get("X-Cache", ""),
+            "server_ms": server_ms if server_ms is not None else "",
+        }
+        self._writer.writerow([row[column] for column in HEADER])
         self._pending += 1
         if self._pending >= self.flush_interval:
             self._filehandle.flush()  # type: ignore[union-attr]
@@ -82,5 +83,5 @@ def _open_request_log(environment: Environment, **_kwargs: Any) -> None:
     if not run_dir or isinstance(environment.runner, MasterRunner):
         return
     worker = getattr(options, "worker", False) or getattr(options, "processes", 0)
-    name = f"requests-{os.getpid()}.csv" if worker else "requests.csv"
+    name = WORKER_REQUEST_LOG.format(worker=os.getpid()) if worker else REQUEST_LOG
     RequestLog(str(Path(run_dir) / name), flush_interval=FLUSH_EVERY).register(environment)

@@ -1,7 +1,8 @@
 """run.json: what ran, when each phase really started and ended, and whether it finished.
 
 The shape logs each phase change as it happens (phases.jsonl, written in the Locust
-process); this module turns that log into the run record the reports read.
+process); this module turns that log into the run record the reports read. The log also
+holds the recovery watch's notes, which mark no phase boundary.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from scenarios.catalog import PHASE_LOG
+from reports.run_format import FORMAT_VERSION, PHASE_LOG, RUN_RECORD
 
 
 def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
@@ -55,16 +56,23 @@ def read_phase_log(run_dir: Path) -> list[dict[str, Any]]:
     return events
 
 
+#: The events that start or end a phase; the others (the recovery watch's) are notes.
+BOUNDARIES = ("phase", "end")
+
+
 def phases_from_log(events: list[dict[str, Any]], ended: float) -> list[dict[str, Any]]:
-    """Phases with their actual start and end: each ends where the next event begins."""
+    """Phases with their actual start and end: each ends where the next phase (or the end)
+    begins, the last one at ``ended`` when the log stops short (an interrupted run)."""
+    boundaries = [e for e in events if e.get("event") in BOUNDARIES]
     phases = []
-    for index, event in enumerate(events):
-        if event.get("event") != "phase":
+    for index, event in enumerate(boundaries):
+        if event["event"] != "phase":
             continue
-        following = events[index + 1]["time"] if index + 1 < len(events) else ended
+        following = boundaries[index + 1]["time"] if index + 1 < len(boundaries) else ended
         phases.append(
             {
                 "name": event["name"],
+                "role": event["role"],
                 "start": event["time"],
                 "end": following,
                 "users": event["users"],
@@ -85,10 +93,13 @@ class RunRecord:
     ended: float | None = None
     partial: bool = False
     partial_reason: str | None = None
+    #: The recovery limits the run watched for, scaled; None for a run without a spike.
+    recovery: dict[str, float] | None = None
 
     def document(self, run_dir: Path) -> dict[str, Any]:
         ended = self.ended if self.ended is not None else self.started
         return {
+            "format_version": FORMAT_VERSION,
             "scenario": self.scenario,
             "host": strip_credentials(self.host),
             "started": self.started,
@@ -100,11 +111,12 @@ class RunRecord:
             "users": self.users,
             "processes": self.processes,
             "think_time": self.think_time,
+            "recovery": self.recovery,
             "versions": versions(),
         }
 
     def write(self, run_dir: Path) -> Path:
-        path = run_dir / "run.json"
+        path = run_dir / RUN_RECORD
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(self.document(run_dir), indent=2) + "\n", encoding="utf-8")
         tmp.replace(path)

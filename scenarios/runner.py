@@ -1,8 +1,10 @@
-"""``scenarios run``: service up, Locust headless, server sampled, report built, service down.
+"""``scenarios run``: service up, Locust headless, server sampled, service down, report built.
 
 Whatever happens (a normal end, Ctrl-C, the service dying, Locust failing), the children are
 stopped, run.json is written with what is known, and a report is built from the data so far,
-marked partial when the run did not finish.
+marked partial when the run did not finish. The report is ``reports``' business: the runner
+calls its one entry point, and imports it only then, so that the runner stays light while the
+load runs.
 """
 
 from __future__ import annotations
@@ -18,17 +20,37 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from reports import ReportInputError, build_report, render_terminal, resolve_thresholds
-from scenarios.catalog import BASIC_AUTH_ENV, SCENARIOS, Scenario
+from perf_lib.thresholds import (
+    DEFAULT_THRESHOLDS_FILE,
+    Thresholds,
+    ThresholdsError,
+    resolve_thresholds,
+)
+from reports.errors import ReportInputError
+from reports.run_format import (
+    LOCUST_CSV_PREFIX,
+    LOCUST_HTML,
+    LOCUST_LOG,
+    LOCUST_STATS,
+    ROLE_RECOVERY,
+    SERVER_HISTORY,
+    SERVICE_LOG,
+)
+from scenarios.catalog import BASIC_AUTH_ENV, SCENARIOS, STOP_TIMEOUT_S, Scenario
 from scenarios.processes import ChildProcess, ServiceError, reachable, start_service
 from scenarios.progress import progress_line, requests_so_far
+from scenarios.recovery_watch import DISTRIBUTED_LAG_S, extension_limit_s
 from scenarios.run_record import RunRecord, read_phase_log, split_credentials, strip_credentials
 from scenarios.sampler import Sampler
+from scenarios.schedule import Schedule
 
 PROGRESS_EVERY_S = 2.0
 #: Extra time a timed run may take before it is declared stuck, and a budget run's ceiling.
 GRACE_S = 60.0
 BUDGET_RUN_LIMIT_S = 900.0
+#: The embedded service's per-request log: one line per request is megabytes per run, and
+#: the run has every request in requests.csv anyway; start-up and errors are always logged.
+ACCESS_LOG_ENV = "MARKET_API_ACCESS_LOG"
 
 
 class RunError(Exception):
@@ -52,6 +74,7 @@ class RunOptions:
     duration: float | None = None
     think_time: str | None = None
     thresholds: Path | None = None
+    service_access_log: bool = False
 
 
 def say(message: str) -> None:
@@ -74,17 +97,65 @@ def create_run_dir(out: Path, scenario: str) -> Path:
     raise RunError(f"cannot create a run directory in {out}: too many runs this second")
 
 
-def locust_argv(options: RunOptions, scenario: Scenario, host: str, run_dir: Path) -> list[str]:
+def thresholds_file(path: Path | None) -> Path | None:
+    """The thresholds file a run uses, absolute; None for the built-in table."""
+    if path is None:
+        path = Path(DEFAULT_THRESHOLDS_FILE)
+        if not path.is_file():
+            return None
+    return path.resolve()
+
+
+def load_run_thresholds(path: Path | None) -> Thresholds:
+    """The run's thresholds, refused before anything starts when the file is bad."""
+    try:
+        return resolve_thresholds(path)
+    except ThresholdsError as exc:
+        raise RunError(str(exc)) from None
+
+
+def service_env(access_log: bool) -> dict[str, str]:
+    """This environment for the embedded service, its access log on or off."""
+    return {**os.environ, ACCESS_LOG_ENV: "on" if access_log else "off"}
+
+
+def run_limit_s(schedule: Schedule | None, thresholds: Thresholds, options: RunOptions) -> float:
+    """How long Locust may take before the run is declared stuck.
+
+    A timed run: its schedule, the longest the recovery watch may extend it, the graceful stop
+    and a grace period. A budgeted run has a fixed ceiling.
+    """
+    if schedule is None:
+        return BUDGET_RUN_LIMIT_S
+    limit = schedule.duration_s + GRACE_S + STOP_TIMEOUT_S
+    recovery = schedule.index_of(ROLE_RECOVERY)
+    if schedule.has_spike and recovery is not None:
+        lag = DISTRIBUTED_LAG_S if options.processes else 0.0
+        limits = thresholds.recovery.scaled(options.time_scale)
+        limit += extension_limit_s(limits, schedule.phases[recovery].duration_s, lag)
+    return limit
+
+
+def locust_argv(
+    options: RunOptions,
+    scenario: Scenario,
+    host: str,
+    run_dir: Path,
+    thresholds: Path | None = None,
+) -> list[str]:
     argv = [
         sys.executable, "-m", "locust",
         "-f", str(scenario.module),
         "--headless", "--only-summary",
         "--host", host,
-        "--csv", str(run_dir / "locust"), "--csv-full-history",
-        "--html", str(run_dir / "locust.html"),
+        "--csv", str(run_dir / LOCUST_CSV_PREFIX), "--csv-full-history",
+        "--html", str(run_dir / LOCUST_HTML),
         "--run-dir", str(run_dir),
         "--time-scale", repr(options.time_scale),
+        "--stop-timeout", str(STOP_TIMEOUT_S),
     ]  # fmt: skip
+    if thresholds is not None:
+        argv += ["--thresholds", str(thresholds)]
     if options.users:
         argv += ["--base-users", str(options.users)]
     if options.think_time:
@@ -120,6 +191,9 @@ class Run:
         self.options = options
         self.scenario = SCENARIOS[options.scenario]
         self.schedule = self.scenario.schedule(options.users, options.time_scale, options.duration)
+        self.thresholds_path = thresholds_file(options.thresholds)
+        self.thresholds = load_run_thresholds(self.thresholds_path)
+        self.limit_s = run_limit_s(self.schedule, self.thresholds, options)
         self.service: ChildProcess | None = None
         self.locust: ChildProcess | None = None
         self.sampler: Sampler | None = None
@@ -145,6 +219,7 @@ class Run:
             users=options.users or self.scenario.users,
             processes=options.processes,
             think_time=options.think_time or "default",
+            recovery=self._recovery_limits(),
         )
         failure: str | None = None
         try:
@@ -159,10 +234,15 @@ class Run:
                 self._shutdown()
                 self.record.ended = time.time()
                 self.record.write(self.run_dir)
-        if not (self.run_dir / "locust_stats.csv").exists():
+        if not (self.run_dir / LOCUST_STATS).exists():
             reason = failure or self.record.partial_reason or "Locust wrote no statistics"
             raise RunError(f"{reason}; nothing to report (see {self.run_dir})")
         return self._report()
+
+    def _recovery_limits(self) -> dict[str, float] | None:
+        if self.schedule is None or not self.schedule.has_spike:
+            return None
+        return self.thresholds.recovery.scaled(self.options.time_scale).to_dict()
 
     def _mark_partial(self, reason: str) -> None:
         if not self.record.partial:
@@ -173,23 +253,24 @@ class Run:
         host = self.options.host
         if host is None:
             say("starting the embedded service (the first start seeds its database)...")
-            self.service, host = start_service(self.run_dir / "service.log")
+            self.service, host = start_service(
+                self.run_dir / SERVICE_LOG, env=service_env(self.options.service_access_log)
+            )
         self.record.host = host
-        self.sampler = Sampler(host, self.run_dir / "server_history.csv")
+        self.sampler = Sampler(host, self.run_dir / SERVER_HISTORY)
         self.sampler.start()
         clean_host, credentials = split_credentials(host)
-        argv = locust_argv(self.options, self.scenario, clean_host, self.run_dir)
-        env = dict(os.environ)
-        if credentials is not None:
-            env[BASIC_AUTH_ENV] = ":".join(credentials)
-        self.locust = ChildProcess(argv, self.run_dir / "locust.log", env)
+        argv = locust_argv(
+            self.options, self.scenario, clean_host, self.run_dir, self.thresholds_path
+        )
+        self.locust = ChildProcess(argv, self.run_dir / LOCUST_LOG, locust_env(credentials))
         say(f"running {self.scenario.name} against {clean_host}")
         self._supervise()
 
     def _supervise(self) -> None:
         assert self.locust is not None
         started = time.monotonic()
-        limit = (self.schedule.duration_s + GRACE_S) if self.schedule else BUDGET_RUN_LIMIT_S
+        limit = self.limit_s
         next_progress = started
         while self.locust.exit_code is None:
             if self.service is not None and self.service.exit_code is not None:
@@ -218,13 +299,13 @@ class Run:
             self.record.users,
             read_phase_log(self.run_dir),
             time.time(),
-            requests_so_far(self.run_dir / "locust_stats.csv"),
+            requests_so_far(self.run_dir / LOCUST_STATS),
         )
 
     def _shutdown(self) -> None:
         """Locust first (SIGINT: it writes its HTML and closes its CSVs), then the rest."""
-        if self.locust is not None:
-            self.locust.stop(signal.SIGINT, grace_s=30.0)
+        if self.locust is not None:  # its users finish their requests first
+            self.locust.stop(signal.SIGINT, grace_s=STOP_TIMEOUT_S + 30.0)
         if self.sampler is not None:
             self.sampler.stop()
         if self.service is not None:
@@ -232,8 +313,9 @@ class Run:
 
     def _report(self) -> int:
         try:
-            thresholds = resolve_thresholds(self.options.thresholds)
-            result = build_report(self.run_dir, thresholds, self.options.fail_on)
+            from reports.build import build_and_summarise  # pandas loads only once the run is over
+
+            result = build_and_summarise(self.run_dir, self.thresholds_path, self.options.fail_on)
         except ReportInputError as exc:
             raise RunError(f"cannot build the report: {exc}") from None
         except Interrupted:
@@ -241,8 +323,16 @@ class Run:
                 f"report building interrupted; the run's data is kept in {self.run_dir} "
                 f"(rebuild: python -m reports build {self.run_dir})"
             ) from None
-        print(render_terminal(result.report, str(result.html_path)))
+        print(result.terminal)
         if self.record.partial:
             say(f"partial run: {self.record.partial_reason}")
             return 2
         return result.exit_code
+
+
+def locust_env(credentials: tuple[str, str] | None) -> dict[str, str]:
+    """This environment, plus the target's credentials out of band when it has any."""
+    env = dict(os.environ)
+    if credentials is not None:
+        env[BASIC_AUTH_ENV] = ":".join(credentials)
+    return env

@@ -15,10 +15,10 @@ from typing import Any
 
 import requests
 
-from reports.rundir import SERVER_COLUMNS
+from reports.run_format import SERVER_COLUMNS, names
 
 #: server_history.csv's columns, in the order the report reads them.
-COLUMNS = tuple(column.name for column in SERVER_COLUMNS)
+COLUMNS = names(SERVER_COLUMNS)
 
 
 def sample_row(summary: dict[str, Any], status: dict[str, Any] | None, now: float) -> list[Any]:
@@ -26,19 +26,19 @@ def sample_row(summary: dict[str, Any], status: dict[str, Any] | None, now: floa
     cache = summary.get("cache") or {}
     performance = summary.get("performance") or {}
     process = (status or {}).get("process") or {}
-    values = (
-        f"{now:.3f}",
-        cache.get("hit_rate_pct"),
-        cache.get("size"),
-        cache.get("hits"),
-        cache.get("misses"),
-        performance.get("total_queries"),
-        performance.get("failed"),
-        performance.get("p95_duration_ms"),
-        performance.get("error_rate_pct"),
-        process.get("rss_bytes"),
-    )
-    return ["" if v is None else v for v in values]
+    values = {
+        "timestamp": f"{now:.3f}",
+        "cache_hit_rate_pct": cache.get("hit_rate_pct"),
+        "cache_size": cache.get("size"),
+        "cache_hits": cache.get("hits"),
+        "cache_misses": cache.get("misses"),
+        "queries_total": performance.get("total_queries"),
+        "queries_failed": performance.get("failed"),
+        "p95_ms": performance.get("p95_duration_ms"),
+        "error_rate_pct": performance.get("error_rate_pct"),
+        "rss_bytes": process.get("rss_bytes"),
+    }
+    return ["" if values.get(c) is None else values[c] for c in COLUMNS]
 
 
 class Sampler(threading.Thread):

@@ -1,12 +1,16 @@
-"""Load schedules as plain data: named phases with a duration and a user count.
+"""Load schedules as plain data: named phases with a duration, a user count and a role.
 
 A shape class only asks ``phase_at(elapsed)`` once a second; keeping the schedule here, free
-of Locust, lets the tests check the spike's timing without starting a load generator.
+of Locust, lets the tests check the spike's timing without starting a load generator. A
+phase's role (baseline, spike, recovery, steady) says what it is whatever it is called, so
+the reports and the recovery watch never go by names.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+
+from reports.run_format import ROLE_BASELINE, ROLE_RECOVERY, ROLE_SPIKE, ROLE_STEADY, ROLES
 
 
 @dataclass(frozen=True)
@@ -15,6 +19,7 @@ class Phase:
     duration_s: float
     users: int
     spawn_rate: float  # users started (or stopped) per second when entering the phase
+    role: str = ROLE_STEADY
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,10 @@ class Schedule:
         for phase in self.phases:
             if phase.duration_s <= 0 or phase.users < 1 or phase.spawn_rate <= 0:
                 raise ValueError(f"phase {phase.name!r} needs a positive duration, users and rate")
+            if phase.role not in ROLES:
+                raise ValueError(
+                    f"phase {phase.name!r}: role {phase.role!r} is not one of {', '.join(ROLES)}"
+                )
 
     @property
     def duration_s(self) -> float:
@@ -68,18 +77,32 @@ class Schedule:
     def remaining_s(self, elapsed_s: float) -> float:
         return max(0.0, self.duration_s - elapsed_s)
 
+    def index_of(self, role: str) -> int | None:
+        """The position of the first phase with ``role``; None when there is none."""
+        return next((i for i, p in enumerate(self.phases) if p.role == role), None)
+
+    @property
+    def has_spike(self) -> bool:
+        """A baseline, then a spike, then a recovery: what degradation and recovery need."""
+        spike = self.index_of(ROLE_SPIKE)
+        return (
+            spike is not None
+            and self.index_of(ROLE_BASELINE) == spike - 1
+            and self.index_of(ROLE_RECOVERY) == spike + 1
+        )
+
 
 def spike_schedule() -> Schedule:
     """The seed's spike: 10 users for 30 s, 50 users for 30 s (fast spawn), 10 users for 60 s."""
     return Schedule(
         (
-            Phase("normal", 30.0, 10, spawn_rate=10.0),
-            Phase("spike", 30.0, 50, spawn_rate=50.0),
-            Phase("recovery", 60.0, 10, spawn_rate=50.0),
+            Phase("normal", 30.0, 10, spawn_rate=10.0, role=ROLE_BASELINE),
+            Phase("spike", 30.0, 50, spawn_rate=50.0, role=ROLE_SPIKE),
+            Phase("recovery", 60.0, 10, spawn_rate=50.0, role=ROLE_RECOVERY),
         )
     )
 
 
 def constant_schedule(name: str, users: int, duration_s: float) -> Schedule:
     """One phase of constant load, named after its scenario."""
-    return Schedule((Phase(name, duration_s, users, spawn_rate=float(users)),))
+    return Schedule((Phase(name, duration_s, users, float(users), ROLE_STEADY),))

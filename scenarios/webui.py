@@ -18,8 +18,7 @@ from locust import events
 from locust.env import Environment
 
 from perf_lib.thresholds import Level, Thresholds, worst
-from reports import resolve_thresholds
-from reports.errors import ReportInputError
+from scenarios.locust_support import load_thresholds
 
 TAB_KEY = "verdict"
 CACHE_PROBE_EVERY_S = 2.0
@@ -106,10 +105,7 @@ def _add_verdict_tab(environment: Environment, **_kwargs: Any) -> None:
     web_ui = environment.web_ui
     if web_ui is None:
         return
-    try:
-        thresholds = resolve_thresholds()
-    except ReportInputError:
-        thresholds = Thresholds()
+    thresholds = load_thresholds(getattr(environment.parsed_options, "thresholds", ""))
     probe = CacheProbe()
     web_ui.template_args["extended_tabs"] = [{"title": "Verdict", "key": TAB_KEY}]
     web_ui.template_args["extended_tables"] = [{"key": TAB_KEY, "structure": TABLE}]

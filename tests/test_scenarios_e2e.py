@@ -12,13 +12,20 @@ import requests
 from tests.e2e_helpers import (
     alive,
     descendants,
+    in_phase,
+    process_kinds,
     requests_log,
+    route_counts,
     run_scenario,
     service_env,
     start_scenario,
+    target_of,
+    wait_until,
 )
 
 pytestmark = pytest.mark.e2e
+
+HISTORICAL = "/api/v1/historical"
 
 RUN_FILES = {
     "locust_stats.csv", "locust_stats_history.csv", "locust_failures.csv",
@@ -46,7 +53,7 @@ def test_spike_gives_a_complete_run_with_three_phases(seeded_db, tmp_path):
     assert sum(e["failures"] for e in report["endpoints"]) == 0
     assert sum(e["requests"] for e in report["endpoints"]) == len(log)
     assert report["degradation_pct"] is not None
-    assert "verdict" in result.stdout.lower() or report["verdict"].upper() in result.stdout
+    assert result.stdout.startswith(f"spike: {report['verdict'].upper()}  ")  # the verdict first
     assert "report.html" in result.stdout
     assert "phase spike, 50 users" in result.stderr  # progress lines
 
@@ -105,16 +112,12 @@ def test_distributed_run_with_two_workers_completes_a_spike(seeded_db, tmp_path)
 
 def test_ctrl_c_mid_run_leaves_a_partial_report_and_no_process(seeded_db, tmp_path):
     runner = start_scenario(["spike", "--time-scale", "0.5"], tmp_path, service_env(seeded_db))
-    deadline = time.monotonic() + 60
-    children = []
-    while time.monotonic() < deadline:
-        runs = [p for p in tmp_path.iterdir() if p.is_dir()]
-        if runs and (runs[0] / "phases.jsonl").exists() and (runs[0] / "requests.csv").exists():
-            break
-        time.sleep(0.2)
-    time.sleep(3)  # well into the normal phase
+    url = target_of(runner)
+    wait_until(lambda: in_phase(tmp_path, "normal"), 60, "the normal phase")
+    # Well into the normal phase: a few hundred requests answered.
+    wait_until(lambda: route_counts(url, HISTORICAL)[0] >= 300, 60, "300 requests answered")
     children = descendants(runner.proc.pid)
-    assert len(children) >= 2  # the service and Locust
+    assert process_kinds(children) == {"market_api", "locust"}
     runner.proc.send_signal(signal.SIGINT)
     assert runner.proc.wait(timeout=90) == 2
     runner.stop()
