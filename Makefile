@@ -10,11 +10,13 @@ PROCESSES ?= 0
 USERS ?=
 FAIL_ON ?= critical
 RUN ?=
+OUT ?=
 WEB_PORT ?= 8089
+FAST_JOBS ?= 2
 
-RUN_FLAGS = $(if $(HOST),--host $(HOST)) $(if $(USERS),--users $(USERS)) --time-scale $(TIME_SCALE) --processes $(PROCESSES) --fail-on $(FAIL_ON)
+RUN_FLAGS = $(if $(HOST),--host $(HOST)) $(if $(USERS),--users $(USERS)) --time-scale $(TIME_SCALE) --processes $(PROCESSES) --fail-on $(FAIL_ON) $(if $(OUT),--out $(OUT))
 
-.PHONY: test bench lint fuzz soak serve ui report spike baseline historical sustained browser clean
+.PHONY: test test-fast bench lint fuzz soak serve ui report spike baseline historical sustained browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +29,11 @@ browser:
 
 test: $(STAMP) browser
 	$(PY) -m pytest
+
+# The edit loop: every test that starts no process (no command line, service, Locust or
+# browser), on FAST_JOBS processes (0: in this one).
+test-fast: $(STAMP)
+	HYPOTHESIS_PROFILE=fast $(PY) -m pytest -m "not e2e" -n $(FAST_JOBS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -48,7 +55,7 @@ fuzz: $(STAMP)
 	$(PY) tools/fuzz_api.py
 
 ui: $(STAMP)
-	$(PY) -m scenarios ui --web-port $(WEB_PORT) $(if $(HOST),--host $(HOST))
+	$(PY) -m scenarios ui --web-port $(WEB_PORT) $(if $(HOST),--host $(HOST)) $(if $(OUT),--out $(OUT))
 
 report: $(STAMP)
 	@test -n "$(RUN)" || { echo "usage: make report RUN=results/<run>" >&2; exit 2; }

@@ -6,20 +6,40 @@ Everything runs as real processes on 127.0.0.1; Locust only ever runs in a subpr
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import orjson
 import pandas as pd
 import psutil
 import pytest
+import requests
 
 from scenarios.processes import ChildProcess, start_service
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+
+
+def wait_until(condition: Callable[[], T], timeout: float, what: str, every: float = 0.05) -> T:
+    """Poll ``condition`` until it returns something truthy, and return that.
+
+    Fails with "timed out after N s waiting for WHAT" when ``timeout`` seconds pass first.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(every)
 
 
 @pytest.fixture(scope="session")
@@ -95,3 +115,55 @@ def descendants(pid: int) -> list[psutil.Process]:
 
 def alive(processes: list[psutil.Process]) -> list[psutil.Process]:
     return [p for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+def phase_events(out: Path) -> list[dict]:
+    """The phase log of the (only) run in ``out`` so far: complete lines only."""
+    runs = [p for p in out.iterdir() if p.is_dir()] if out.is_dir() else []
+    if not runs or not (runs[0] / "phases.jsonl").exists():
+        return []
+    lines = (runs[0] / "phases.jsonl").read_text().splitlines()
+    return [orjson.loads(line) for line in lines if line.endswith("}")]
+
+
+def in_phase(out: Path, name: str) -> bool:
+    return any(e.get("name") == name for e in phase_events(out))
+
+
+def target_of(runner: ChildProcess) -> str:
+    """The URL a background run (``start_scenario``) tests, once its log says it started.
+
+    Fails at once, with the end of the log, when the run exits before that.
+    """
+
+    def started() -> str | None:
+        log = runner.log_path.read_text(errors="replace")
+        if runner.exit_code is not None:
+            raise AssertionError(f"the run exited with {runner.exit_code}: {log[-2000:]}")
+        found = re.search(r"running \w+ against (http://\S+)", log)
+        return found.group(1) if found else None
+
+    return wait_until(started, 90, "the run to start")
+
+
+def route_counts(url: str, route: str) -> tuple[int, int]:
+    """(answered, 5xx) requests to ``route`` so far, by the service's own count; (0, 0) when it
+    does not answer."""
+    try:
+        metrics = requests.get(f"{url}/api/v1/metrics", timeout=2).json()
+    except (requests.RequestException, ValueError):
+        return 0, 0
+    counts = metrics["routes"].get(route, {})
+    return counts.get("count", 0), counts.get("errors", 0)
+
+
+def process_kinds(processes: list[psutil.Process]) -> set[str]:
+    """Which of the service and Locust are among ``processes``."""
+    kinds = set()
+    for process in processes:
+        try:
+            argv = process.cmdline()
+        except psutil.Error:
+            continue
+        kinds |= {kind for kind in ("market_api", "locust") if kind in argv}
+    return kinds

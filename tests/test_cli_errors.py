@@ -9,6 +9,8 @@ import pytest
 
 from tests.e2e_helpers import REPO_ROOT
 
+pytestmark = pytest.mark.e2e  # each case starts a command line
+
 CASES = [
     (["market_api", "--bogus"], "unrecognized arguments: --bogus"),
     (["market_api", "--port", "-5"], "--port"),

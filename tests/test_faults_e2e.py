@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import signal
-import time
 from pathlib import Path
 
 import orjson
@@ -14,34 +13,25 @@ import pytest
 from tests.e2e_helpers import (
     alive,
     descendants,
+    in_phase,
     requests_log,
+    route_counts,
     run_scenario,
     service_env,
     start_scenario,
+    target_of,
+    wait_until,
 )
 
 pytestmark = pytest.mark.e2e
 
 
-def wait_until(predicate, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.05)
+HISTORICAL = "/api/v1/historical"
 
 
 def only_run_dir(out: Path) -> Path:
     (run_dir,) = [p for p in out.iterdir() if p.is_dir()]
     return run_dir
-
-
-def phase_events(out: Path) -> list[dict]:
-    runs = [p for p in out.iterdir() if p.is_dir()] if out.is_dir() else []
-    if not runs or not (runs[0] / "phases.jsonl").exists():
-        return []
-    lines = (runs[0] / "phases.jsonl").read_text().splitlines()
-    return [orjson.loads(line) for line in lines if line.endswith("}")]
 
 
 @pytest.mark.parametrize(
@@ -70,17 +60,24 @@ def test_injected_faults_get_the_verdict_the_thresholds_give(
 def test_a_vanishing_database_shows_as_failures_in_the_spike_phase(seeded_db, tmp_path):
     db = tmp_path / "market.db"
     shutil.copy(seeded_db, db)
-    runner = start_scenario(["spike", "--time-scale", "0.25"], tmp_path / "out", service_env(db))
+    out = tmp_path / "out"
+    runner = start_scenario(["spike", "--time-scale", "0.25"], out, service_env(db))
     try:
-        wait_until(lambda: any(e.get("name") == "spike" for e in phase_events(tmp_path / "out")))
-        time.sleep(2)
-        db.rename(tmp_path / "away.db")  # the outage: mid-spike
-        time.sleep(3)
-        (tmp_path / "away.db").rename(db)  # back before the spike ends
+        url = target_of(runner)
+        wait_until(lambda: in_phase(out, "spike"), 60, "the spike phase")
+        answered, _ = route_counts(url, HISTORICAL)
+        wait_until(
+            lambda: route_counts(url, HISTORICAL)[0] >= answered + 100, 30, "100 spike requests"
+        )
+        db.rename(tmp_path / "away.db")  # the outage: mid-spike...
+        _, errors_before = route_counts(url, HISTORICAL)
+        # 200 failures are several % of the spike's few thousand requests.
+        wait_until(lambda: route_counts(url, HISTORICAL)[1] >= errors_before + 200, 30, "200 503s")
+        (tmp_path / "away.db").rename(db)  # ...and back, well before the spike ends
         assert runner.proc.wait(timeout=120) in (0, 1)
     finally:
         runner.stop()
-    run_dir = only_run_dir(tmp_path / "out")
+    run_dir = only_run_dir(out)
     report = orjson.loads((run_dir / "report.json").read_bytes())
     phases = {p["name"]: p for p in report["phases"]}
     assert phases["spike"]["error_rate_pct"] > 1
@@ -100,8 +97,9 @@ def test_a_killed_service_ends_the_run_partial_with_exit_2(seeded_db, tmp_path):
     out = tmp_path / "out"
     runner = start_scenario(["spike", "--time-scale", "0.5"], out, service_env(seeded_db))
     try:
-        wait_until(lambda: bool(phase_events(out)))
-        time.sleep(2)
+        url = target_of(runner)
+        wait_until(lambda: in_phase(out, "normal"), 60, "the normal phase")
+        wait_until(lambda: route_counts(url, HISTORICAL)[0] >= 200, 60, "200 requests answered")
         (service,) = [
             p for p in descendants(runner.proc.pid) if "market_api" in " ".join(p.cmdline())
         ]
@@ -128,11 +126,11 @@ def test_sigint_at_any_moment_keeps_the_data_and_leaves_no_process(seeded_db, tm
     children: list = []
     try:
         if moment == "start-up":
-            wait_until(lambda: out.is_dir() and any(p.is_dir() for p in out.iterdir()))
+            wait_until(lambda: out.is_dir() and any(p.is_dir() for p in out.iterdir()), 60, moment)
         elif moment == "mid-spike":
-            wait_until(lambda: any(e.get("name") == "spike" for e in phase_events(out)))
+            wait_until(lambda: in_phase(out, "spike"), 60, "the spike phase")
         else:
-            wait_until(lambda: any(out.glob("*/run.json")), timeout=120)
+            wait_until(lambda: any(out.glob("*/run.json")), 120, "run.json")
         children = descendants(runner.proc.pid)
         runner.proc.send_signal(signal.SIGINT)
         code = runner.proc.wait(timeout=90)

@@ -4,15 +4,14 @@ endpoints, and run directories without secrets."""
 from __future__ import annotations
 
 import sys
-import time
-from pathlib import Path
 
+import orjson
 import psutil
 import pytest
 import requests
 
 from scenarios.processes import ChildProcess, free_port
-from tests.e2e_helpers import run_scenario, service_env
+from tests.e2e_helpers import REPO_ROOT, run_scenario, service_env, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -46,10 +45,19 @@ def test_no_parameter_value_reaches_logs_metrics_or_stats(live_service, tmp_path
     for path in EXPOSED:
         body = requests.get(live_service + path, timeout=5).text
         assert MARKER not in body and MARKER.lower() not in body, path
-    time.sleep(0.2)  # let the access log reach the file
-    log = (tmp_path / "service.log").read_text()
-    assert '"route"' in log  # the structured access log is there...
+    sent = len(probes) + 1 + len(EXPOSED)  # none of them to /health, unlike the readiness probe
+    log_path = tmp_path / "service.log"
+    # The structured access log has a line for every request above...
+    wait_until(lambda: len(access_lines(log_path.read_text())) >= sent, 10, f"{sent} access lines")
+    log = log_path.read_text()
+    assert len(access_lines(log)) == sent
     assert MARKER not in log and MARKER.lower() not in log  # ...without the values
+
+
+def access_lines(log: str) -> list[dict]:
+    """The access log's lines (JSON, one per request) other than those of /health."""
+    lines = (orjson.loads(line) for line in log.splitlines() if line.startswith('{"ts"'))
+    return [line for line in lines if line["route"] != "/health"]
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
@@ -75,39 +83,47 @@ def test_run_directories_keep_no_credentials(live_service, tmp_path):
     assert secret not in result.stdout + result.stderr
 
 
-def listening_addresses(pid: int) -> set[str]:
-    processes = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
-    return {
-        c.laddr.ip
-        for p in processes
-        for c in p.net_connections(kind="tcp")
-        if c.status == psutil.CONN_LISTEN
-    }
-
-
-def wait_listening(pid: int, timeout: float = 60.0) -> set[str]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        addresses = listening_addresses(pid)
-        if addresses:
-            return addresses
-        time.sleep(0.2)
-    raise AssertionError("nothing listening")
+def listening(pid: int) -> set[tuple[str, int]]:
+    """(address, port) of every TCP socket listening in ``pid`` or any of its descendants."""
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return set()
+    found = set()
+    for process in processes:
+        try:
+            connections = process.net_connections(kind="tcp")
+        except psutil.NoSuchProcess:
+            continue
+        found |= {(c.laddr.ip, c.laddr.port) for c in connections if c.status == psutil.CONN_LISTEN}
+    return found
 
 
 @pytest.mark.parametrize("command", ["service", "web ui"])
-def test_servers_bind_loopback_by_default(seeded_db, tmp_path, command):
+def test_servers_bind_loopback_by_default(seeded_db, tmp_path, monkeypatch, command):
     port = free_port()
-    argv = (
-        [sys.executable, "-m", "market_api", "--port", str(port)]
-        if command == "service"
-        else [sys.executable, "-m", "scenarios", "ui", "--web-port", str(port)]
-    )
-    child = ChildProcess(argv, tmp_path / "log.txt", service_env(seeded_db))
+    if command == "service":
+        argv = [sys.executable, "-m", "market_api", "--port", str(port)]
+        announced = f"Uvicorn running on http://127.0.0.1:{port}"
+        servers = 1
+    else:  # the service first, then Locust's web UI on ``port``
+        argv = [sys.executable, "-m", "scenarios", "ui", "--web-port", str(port)]
+        announced = f"Locust web UI: http://127.0.0.1:{port}"
+        servers = 2
+    monkeypatch.chdir(tmp_path)  # the UI's logs go to ./results/
+    env = {**service_env(seeded_db), "PYTHONPATH": str(REPO_ROOT), "PYTHONUNBUFFERED": "1"}
+    log = tmp_path / "log.txt"
+    child = ChildProcess(argv, log, env)
+
+    def bound() -> set[tuple[str, int]] | None:
+        found = listening(child.proc.pid)
+        return found if port in {p for _, p in found} and len(found) >= servers else None
+
     try:
-        wait_listening(child.proc.pid)
-        time.sleep(2 if command == "web ui" else 0)  # the UI starts the service first
-        assert listening_addresses(child.proc.pid) == {"127.0.0.1"}
+        sockets = wait_until(bound, 90, f"{servers} listening sockets, one on port {port}")
+        assert {ip for ip, _ in sockets} == {"127.0.0.1"}, sockets
+        assert ("127.0.0.1", port) in sockets
+        wait_until(lambda: announced in log.read_text(), 10, f"{announced!r} in the log")
     finally:
         child.stop()
-    assert Path(tmp_path / "log.txt").exists()
