@@ -13,8 +13,10 @@ RUN ?=
 OUT ?=
 WEB_PORT ?= 8089
 FAST_JOBS ?= 2
+THRESHOLDS ?=
+SERVICE_ACCESS_LOG ?=
 
-RUN_FLAGS = $(if $(HOST),--host $(HOST)) $(if $(USERS),--users $(USERS)) --time-scale $(TIME_SCALE) --processes $(PROCESSES) --fail-on $(FAIL_ON) $(if $(OUT),--out $(OUT))
+RUN_FLAGS = $(if $(HOST),--host $(HOST)) $(if $(USERS),--users $(USERS)) --time-scale $(TIME_SCALE) --processes $(PROCESSES) --fail-on $(FAIL_ON) $(if $(OUT),--out $(OUT)) $(if $(THRESHOLDS),--thresholds $(THRESHOLDS)) $(if $(SERVICE_ACCESS_LOG),--service-access-log)
 
 .PHONY: test test-fast bench lint fuzz soak serve ui report spike baseline historical sustained browser clean
 
@@ -55,11 +57,11 @@ fuzz: $(STAMP)
 	$(PY) tools/fuzz_api.py
 
 ui: $(STAMP)
-	$(PY) -m scenarios ui --web-port $(WEB_PORT) $(if $(HOST),--host $(HOST)) $(if $(OUT),--out $(OUT))
+	$(PY) -m scenarios ui --web-port $(WEB_PORT) $(if $(HOST),--host $(HOST)) $(if $(OUT),--out $(OUT)) $(if $(THRESHOLDS),--thresholds $(THRESHOLDS)) $(if $(SERVICE_ACCESS_LOG),--service-access-log)
 
 report: $(STAMP)
 	@test -n "$(RUN)" || { echo "usage: make report RUN=results/<run>" >&2; exit 2; }
-	$(PY) -m reports build $(RUN) --fail-on $(FAIL_ON)
+	$(PY) -m reports build $(RUN) --fail-on $(FAIL_ON) $(if $(THRESHOLDS),--thresholds $(THRESHOLDS))
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .ruff_cache .hypothesis

@@ -51,6 +51,14 @@ class ThresholdsError(ValueError):
     """A thresholds file that is missing or malformed; the message names the file."""
 
 
+def _check_limit(name: str, value: object) -> None:
+    """A limit is a finite number >= 0 (a bool is not a number here)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number, not {value!r}")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, not {value!r}")
+
+
 @dataclass(frozen=True)
 class Limit:
     """The two limits of one metric."""
@@ -60,11 +68,7 @@ class Limit:
 
     def __post_init__(self) -> None:
         for name in ("healthy", "degraded"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValueError(f"{name} must be a number, not {value!r}")
-            if not math.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a finite number >= 0, not {value!r}")
+            _check_limit(name, getattr(self, name))
         if self.healthy > self.degraded:
             raise ValueError(
                 f"healthy limit {self.healthy} is above the degraded limit {self.degraded}"
@@ -108,15 +112,9 @@ class RecoveryLimits:
 
     def __post_init__(self) -> None:
         for name in RECOVERY_KEYS:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValueError(f"{name} must be a number, not {value!r}")
-            if not math.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a finite number >= 0, not {value!r}")
+            _check_limit(name, getattr(self, name))
         if self.healthy_s > self.degraded_s:
-            raise ValueError(
-                f"healthy_s {self.healthy_s} is above degraded_s {self.degraded_s}"
-            )
+            raise ValueError(f"healthy_s {self.healthy_s} is above degraded_s {self.degraded_s}")
 
     def scaled(self, time_scale: float) -> RecoveryLimits:
         """The time limits of a run whose phases are ``time_scale`` times as long."""

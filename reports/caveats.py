@@ -93,9 +93,10 @@ def collect(
         found.append(
             warning(
                 "outside_phases",
-                f"{analysis.outside_phases:,} requests were sent outside every phase: they "
-                "count in the endpoint totals but in no phase. Check the phases' start and end "
-                "in run.json.",
+                f"{_requests(analysis.outside_phases)} sent outside every phase (before the "
+                "first or after the last, e.g. by users still stopping at the end): they count "
+                "in the endpoint totals but in no phase. Many of them mean that run.json's "
+                "phases are off.",
             )
         )
     for i, phase in enumerate(analysis.phases):
@@ -241,3 +242,7 @@ def _drift_notes(drift: Drift) -> list[dict[str, str]]:
             + ". The service may be leaking or queueing: a longer run will tell.",
         )
     ]
+
+
+def _requests(count: int) -> str:
+    return "1 request was" if count == 1 else f"{count:,} requests were"
