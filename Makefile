@@ -29,8 +29,11 @@ $(STAMP): pyproject.toml
 browser:
 	@tools/ensure-chromium
 
+# The tests without processes run on both cores; the end-to-end ones, which time real load,
+# run alone afterwards so that nothing else competes with them for the CPU.
 test: $(STAMP) browser
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not e2e" -n $(FAST_JOBS)
+	$(PY) -m pytest -m e2e
 
 # The edit loop: every test that starts no process (no command line, service, Locust or
 # browser), on FAST_JOBS processes (0: in this one).

@@ -93,7 +93,7 @@ class Schedule:
 
 
 def spike_schedule() -> Schedule:
-    """The seed's spike: 10 users for 30 s, 50 users for 30 s (fast spawn), 10 users for 60 s."""
+    """The design's spike: 10 users for 30 s, 50 users for 30 s (fast spawn), 10 users for 60 s."""
     return Schedule(
         (
             Phase("normal", 30.0, 10, spawn_rate=10.0, role=ROLE_BASELINE),
