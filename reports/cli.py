@@ -18,6 +18,17 @@ from reports.errors import ReportInputError
 from reports.exit_codes import EXIT_BAD_INPUT, FAIL_ON_CHOICES
 
 PROG = "python -m reports"
+BUILD_HELP = "(re)build the report of a run directory"
+BUILD_DESCRIPTION = (
+    "Analyse a run directory and write report.json, report.html, the PNG charts, junit.xml "
+    "and summary.md into it; print the verdict table."
+)
+COMPARE_HELP = "compare two runs per endpoint and phase"
+COMPARE_DESCRIPTION = (
+    "Compare two runs per endpoint and phase; write compare.json, compare.html and "
+    "compare.md; exit 1 on a regression."
+)
+RUN_ARGUMENT_HELP = "a run directory or its report.json"
 THRESHOLDS_HELP = (
     "thresholds TOML: limits per metric, per-endpoint overrides, recovery limits "
     "(default: ./thresholds.toml, else the built-in table)"
@@ -38,15 +49,8 @@ class _Parser(argparse.ArgumentParser):
 def parser() -> argparse.ArgumentParser:
     top = _Parser(prog=PROG, description="Load-test reports: build a run's report, compare runs.")
     commands = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    build = commands.add_parser(
-        "build",
-        help="(re)build the report of a run directory",
-        description="Analyse a run directory and write report.json, report.html, the PNG "
-        "charts, junit.xml and summary.md into it; print the verdict table.",
-    )
-    build.add_argument(
-        "run_dir", metavar="RUN_DIR", help="the run directory (results/<scenario>-<time>/)"
-    )
+    build = commands.add_parser("build", help=BUILD_HELP, description=BUILD_DESCRIPTION)
+    build.add_argument("run_dir", metavar="RUN_DIR", help="the run directory: results/<run>/")
     build.add_argument("--thresholds", metavar="FILE", help=THRESHOLDS_HELP)
     build.add_argument(
         "--fail-on",
@@ -55,18 +59,9 @@ def parser() -> argparse.ArgumentParser:
         help="exit 1 when the verdict reaches this level; 'never' always exits 0 on a built "
         "report (default: %(default)s)",
     )
-    compare = commands.add_parser(
-        "compare",
-        help="compare two runs per endpoint and phase",
-        description="Compare two runs per endpoint and phase; write compare.json, compare.html "
-        "and compare.md; exit 1 on a regression.",
-    )
-    compare.add_argument(
-        "base", metavar="BASE", help="the base run: a run directory or its report.json"
-    )
-    compare.add_argument(
-        "new", metavar="NEW", help="the new run: a run directory or its report.json"
-    )
+    compare = commands.add_parser("compare", help=COMPARE_HELP, description=COMPARE_DESCRIPTION)
+    compare.add_argument("base", metavar="BASE", help="the base run: " + RUN_ARGUMENT_HELP)
+    compare.add_argument("new", metavar="NEW", help="the new run: " + RUN_ARGUMENT_HELP)
     compare.add_argument(
         "--max-regression-pct",
         type=float,

@@ -182,6 +182,20 @@ def raise_interrupted(signum: int, _frame: FrameType | None) -> None:
     raise Interrupted(signum)
 
 
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block ends, then raise ``Interrupted``.
+
+    For imports: an exception raised by a signal handler inside importlib's machinery is
+    swallowed there and printed as a traceback, so the interruption would be lost.
+    """
+    received: list[int] = []
+    with signals_as(lambda signum, _frame: received.append(signum)):
+        yield
+    if received:
+        raise Interrupted(received[0])
+
+
 class Run:
     """One run of one scenario; ``execute()`` returns the exit code."""
 
@@ -313,8 +327,8 @@ class Run:
 
     def _report(self) -> int:
         try:
-            from reports.build import build_and_summarise  # pandas loads only once the run is over
-
+            with interrupts_held():  # pandas and matplotlib load only once the run is over
+                from reports.build import build_and_summarise
             result = build_and_summarise(self.run_dir, self.thresholds_path, self.options.fail_on)
         except ReportInputError as exc:
             raise RunError(f"cannot build the report: {exc}") from None

@@ -114,12 +114,7 @@ def test_recovery_point(tmp_path, recover_at, errors_until, recovery_s, seconds,
 def test_the_report_states_the_limits_it_applied(tmp_path):
     report = report_of(tmp_path, spike_rows(7), spike_phases(), Thresholds())
     recovery = report["recovery"]
-    assert recovery["limits"] == {
-        "healthy_s": 30.0,
-        "degraded_s": 180.0,
-        "tolerance_pct": 10.0,
-        "tolerance_ms": 5.0,
-    }
+    assert recovery["limits"] == RecoveryLimits().to_dict()
     assert recovery["limit_p95_ms"] == round(BASELINE_P95 * 1.1, 3)
     assert recovery["verdict"] == "healthy"
     assert report["thresholds"]["recovery"] == recovery["limits"]  # unscaled at time scale 1
@@ -127,24 +122,13 @@ def test_the_report_states_the_limits_it_applied(tmp_path):
 
 @pytest.mark.parametrize(
     ("recover_at", "seconds", "verdict"),
-    [
-        (2, 2, "healthy"),
-        (3, 3, "healthy"),
-        (4, 4, "degraded"),
-        (18, 18, "degraded"),
-        (19, 19, "critical"),
-        (60, None, "critical"),
-    ],
+    [(2, 2, "healthy"), (3, 3, "healthy"), (4, 4, "degraded"), (18, 18, "degraded")]
+    + [(19, 19, "critical"), (60, None, "critical")],
 )
 def test_limits_scale_with_the_time_scale(tmp_path, recover_at, seconds, verdict):
     report = report_of(tmp_path, spike_rows(recover_at), spike_phases(), time_scale=0.1)
     recovery = report["recovery"]
-    assert recovery["limits"] == {
-        "healthy_s": 3.0,
-        "degraded_s": 18.0,
-        "tolerance_pct": 10.0,
-        "tolerance_ms": 5.0,
-    }
+    assert recovery["limits"] == RecoveryLimits(3.0, 18.0, 10.0, 5.0).to_dict()
     assert (recovery["seconds"], recovery["verdict"]) == (seconds, verdict)
 
 
