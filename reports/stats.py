@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 QUANTILES = {"p50_ms": 0.50, "p95_ms": 0.95, "p99_ms": 0.99}
-STAT_COLUMNS = ("requests", "failures", "error_rate_pct", "avg_ms", *QUANTILES)
 
 
 def grouped_quantiles(
