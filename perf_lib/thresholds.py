@@ -231,17 +231,22 @@ class Thresholds:
         return cls(MappingProxyType(defaults), MappingProxyType(endpoints), source, recovery)
 
 
+def thresholds_path(path: str | Path | None = None) -> Path | None:
+    """The file that holds the thresholds: ``path``; else ``thresholds.toml`` in the current
+    directory when there is one; else None (the built-in table)."""
+    if path is not None:
+        return Path(path)
+    default = Path(DEFAULT_THRESHOLDS_FILE)
+    return default if default.is_file() else None
+
+
 def resolve_thresholds(path: str | Path | None = None) -> Thresholds:
-    """``path``; else ``thresholds.toml`` in the current directory; else the built-in table.
+    """The thresholds of ``thresholds_path(path)``, or the built-in table.
 
     Raises ``ThresholdsError`` (one line naming the file) for a file that is missing or bad.
     """
-    if path is None:
-        default = Path(DEFAULT_THRESHOLDS_FILE)
-        if not default.is_file():
-            return Thresholds()
-        path = default
-    return Thresholds.load(path)
+    found = thresholds_path(path)
+    return Thresholds() if found is None else Thresholds.load(found)
 
 
 def _parse_recovery(table: Any) -> RecoveryLimits:

@@ -11,14 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from reports.numbers import NA, as_float, count, num, seconds, signed, span
+from reports.recovery import DEGRADATION_NOTE
 
 METRIC_LABELS = {"avg_ms": "avg", "p95_ms": "p95", "p99_ms": "p99", "error_rate_pct": "error rate"}
 #: What a report without ``recovery.limits`` was judged by.
 FIXED_RECOVERY_LIMITS = {"healthy_s": 30, "degraded_s": 180, "tolerance_pct": 10}
-DEGRADATION_NOTE = (
-    "Degradation is context: it has no threshold and does not change the verdict "
-    "(the spike phase's own p95 is judged like any other phase)."
-)
 
 
 def metric_text(metric: str | None, value: Any) -> str:
@@ -141,7 +138,7 @@ def degradation(report: dict[str, Any]) -> Degradation | None:
         pct,
         baseline_p95,
         as_float(spike.get("p95_ms")) if spike else None,
-        DEGRADATION_NOTE,
+        _sentence(DEGRADATION_NOTE),
     )
 
 

@@ -74,6 +74,12 @@ class Recovery:
         return "recovered" if self.seconds is not None else "not recovered"
 
 
+#: What every output says beside the degradation figure: it is context, not a judged metric.
+DEGRADATION_NOTE = (
+    "degradation has no threshold; the verdict comes from the thresholds and the recovery"
+)
+
+
 def degradation_pct(baseline_p95: float, spike_p95: float) -> float | None:
     """Spike p95 / baseline p95 - 1, in %; None when either is missing or the baseline is 0."""
     if not all(map(_finite, (baseline_p95, spike_p95))) or baseline_p95 <= 0:

@@ -23,6 +23,7 @@ from reports.drift import Drift, measure_drift
 from reports.phases import Phase, by_role, from_run_json, segment_by_users, whole_run
 from reports.recovery import (
     CONSECUTIVE,
+    DEGRADATION_NOTE,
     WARMUP_METHOD,
     WINDOW_S,
     Recovery,
@@ -45,9 +46,6 @@ ROW_FIELDS = (
     "p95_ms",
     "p99_ms",
     "rps",
-)
-DEGRADATION_NOTE = (
-    "degradation has no threshold; the verdict comes from the thresholds and the recovery"
 )
 
 

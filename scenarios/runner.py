@@ -21,10 +21,10 @@ from pathlib import Path
 from types import FrameType
 
 from perf_lib.thresholds import (
-    DEFAULT_THRESHOLDS_FILE,
     Thresholds,
     ThresholdsError,
     resolve_thresholds,
+    thresholds_path,
 )
 from reports.errors import ReportInputError
 from reports.run_format import (
@@ -98,12 +98,9 @@ def create_run_dir(out: Path, scenario: str) -> Path:
 
 
 def thresholds_file(path: Path | None) -> Path | None:
-    """The thresholds file a run uses, absolute; None for the built-in table."""
-    if path is None:
-        path = Path(DEFAULT_THRESHOLDS_FILE)
-        if not path.is_file():
-            return None
-    return path.resolve()
+    """The thresholds file a run uses, absolute (Locust gets it); None for the built-in table."""
+    found = thresholds_path(path)
+    return None if found is None else found.resolve()
 
 
 def load_run_thresholds(path: Path | None) -> Thresholds:
