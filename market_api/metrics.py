@@ -17,7 +17,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -116,6 +116,8 @@ class ServiceMetrics:
         self.registry.register(
             _Collector(self.requests.collect, self._collect_queries, self._collect_cache)
         )
+        # The process's CPU seconds and resident memory, for a sampler that reads /metrics.
+        ProcessCollector(registry=self.registry)
 
     def before_read(self, apply_pending: Callable[[], None]) -> None:
         """Have ``apply_pending`` (requests recorded but not yet counted) run before a read."""

@@ -9,6 +9,7 @@ holds how soon a spike must be over and what "back to normal" means.
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,9 @@ from enum import IntEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+#: An endpoint named "METHOD path": a path that more than one method was sent to.
+_METHOD_PREFIX = re.compile(r"^[A-Z]+ (?=/)")
 
 METRICS: tuple[str, ...] = ("avg_ms", "p95_ms", "p99_ms", "error_rate_pct")
 #: Read from the current directory when no thresholds file is named.
@@ -161,7 +165,11 @@ class Thresholds:
         """The limits that apply to ``endpoint``: its overrides on top of the defaults."""
         limits = dict(self.defaults)
         if endpoint is not None:
-            limits.update(self.endpoints.get(endpoint, {}))
+            overrides = self.endpoints.get(endpoint)
+            method = _METHOD_PREFIX.match(endpoint)
+            if overrides is None and method is not None:  # "POST /orders": /orders' limits
+                overrides = self.endpoints.get(endpoint[method.end() :])
+            limits.update(overrides or {})
         return limits
 
     def level(self, metric: str, value: float | None, endpoint: str | None = None) -> Level:

@@ -33,7 +33,7 @@ def collect(
     analysis: Analysis,
     phases_note: str | None,
     recovery: Recovery | None,
-    spike_measured: bool,
+    recovery_unmeasured: str | None,
     drift: Drift | None,
 ) -> list[dict[str, str]]:
     """Every warning that applies to this run, most important first."""
@@ -108,7 +108,7 @@ def collect(
                     "load generator was running then.",
                 )
             )
-    found.extend(_recovery_notes(run, recovery, spike_measured))
+    found.extend(_recovery_notes(run, recovery, recovery_unmeasured))
     if drift is not None:
         found.extend(_drift_notes(drift))
     return found
@@ -167,18 +167,14 @@ def _user_code_exceptions(run: RunData) -> list[dict[str, str]]:
 
 
 def _recovery_notes(
-    run: RunData, recovery: Recovery | None, spike_measured: bool
+    run: RunData, recovery: Recovery | None, unmeasured: str | None
 ) -> list[dict[str, Any]]:
-    if not spike_measured:
-        return []
+    """``unmeasured``: why a spike's recovery was not measured; None when it was, or when
+    the run has no spike (then ``recovery`` is None too)."""
+    if unmeasured is not None:
+        return [warning("recovery_unmeasured", unmeasured)]
     if recovery is None:
-        return [
-            warning(
-                "recovery_unmeasured",
-                "The baseline phase has no usable p95, so degradation and recovery cannot be "
-                "measured. Check that requests were sent during the baseline phase.",
-            )
-        ]
+        return []
     notes = []
     if run.approximate:
         notes.append(

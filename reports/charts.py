@@ -27,10 +27,11 @@ from matplotlib.ticker import FuncFormatter
 from perf_lib.thresholds import Limit
 from reports.explain import recovery_limits, tolerance_text
 from reports.numbers import num, seconds
+from reports.palette import LEVEL_COLOURS
 from reports.recovery import CONSECUTIVE
 from reports.report import ReportModel
+from reports.server_series import MAX_CHARTED, describe
 
-LEVEL_COLOURS = {"healthy": "#2e7d32", "degraded": "#ef8f00", "critical": "#c62828"}
 PHASE_COLOURS = ("#e3f2fd", "#fff3e0", "#e8f5e9", "#f3e5f5", "#fffde7", "#e0f7fa")
 NEUTRAL = "#90a4ae"
 SIZE = (10.0, 3.6)
@@ -65,6 +66,7 @@ def render_all(model: ReportModel) -> dict[str, bytes]:
         "endpoints.png": endpoints_chart,
         "recovery.png": recovery_chart,
         "server.png": server_chart,
+        "server_series.png": server_series_chart,
         "drift.png": drift_chart,
     }
     out = {}
@@ -324,7 +326,7 @@ def recovery_chart(model: ReportModel) -> Figure | None:
 def server_chart(model: ReportModel) -> Figure | None:
     server = model.server
     line = timeline(model)
-    if server is None or line is None or (server.timing is None and server.history is None):
+    if line is None or (server.timing is None and server.history is None):
         return None
     figure, ax = _timeline_figure(model, "Server side against client side")
     ax.plot(line.centres, line.column("p95_ms"), color="#1565c0", lw=1.5, label="client p95")
@@ -333,7 +335,7 @@ def server_chart(model: ReportModel) -> Figure | None:
         # Same buckets as the client series: the complete ones, drawn at their centres.
         aligned = timing.reindex(line.starts)
         for column, label, colour, style in (
-            ("server_p95_ms", "server p95 (Server-Timing)", "#2e7d32", "-"),
+            ("server_p95_ms", "server p95 (Server-Timing)", LEVEL_COLOURS["healthy"], "-"),
             ("non_server_p95_ms", "not the server's p95", "#ad1457", "-"),
             ("non_server_p50_ms", "not the server's p50", "#ad1457", "--"),
         ):
@@ -380,6 +382,51 @@ def server_chart(model: ReportModel) -> Figure | None:
     twin.set_ylim(0, 105)
     twin.set_ylabel("cache hit rate %")
     _finish(ax, line, twin)
+    return figure
+
+
+def server_series_chart(model: ReportModel) -> Figure | None:
+    """One small panel per Prometheus series (the first ``MAX_CHARTED``), in its unit."""
+    series = model.server.series
+    line = timeline(model)
+    if series is None or line is None or series.columns.empty:
+        return None
+    names = list(series.columns[:MAX_CHARTED])
+    cols = 1 if len(names) == 1 else 2
+    rows = -(-len(names) // cols)
+    figure = Figure(figsize=(SIZE[0], 0.6 + 1.9 * rows), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    figure.suptitle(
+        "Server metrics (Prometheus): counters per second, gauges as sampled",
+        x=0.01,
+        ha="left",
+        fontsize=11,
+    )
+    axes = figure.subplots(rows, cols, squeeze=False).ravel()
+    for i, (ax, name) in enumerate(zip(axes, names, strict=False)):
+        _shade_phases(ax, model, labels=i < cols)
+        metric = describe(name)
+        shown = series[name].dropna()
+        shown = shown[(shown.index >= line.lo) & (shown.index <= line.hi)]
+        ax.plot(
+            shown.index.to_numpy(dtype=float),
+            shown.to_numpy(dtype=float),
+            color="#1565c0",
+            # a counter's rate holds over the second up to the sample it is drawn at
+            drawstyle="steps-pre" if metric.kind == "counter" else "default",
+        )
+        ax.set_title(f"{name} ({metric.unit})", loc="left", fontsize=9)
+        if shown.empty:
+            ax.annotate("no samples in the run", (0.5, 0.5), xycoords="axes fraction", ha="center")
+        elif shown.min() >= 0:
+            ax.set_ylim(bottom=0, top=max(float(shown.max()) * 1.15, 1e-9))
+        ax.set_xlim(line.lo, line.hi)
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.3)
+        if i >= len(names) - cols:  # the lowest panel of its column
+            ax.set_xlabel("seconds since the start of the run", fontsize=8)
+    for ax in axes[len(names) :]:
+        ax.set_visible(False)
     return figure
 
 
@@ -510,11 +557,13 @@ def _figure(title: str, height: float = SIZE[1]) -> tuple[Figure, Axes]:
     return figure, ax
 
 
-def _shade_phases(ax: Axes, model: ReportModel) -> None:
+def _shade_phases(ax: Axes, model: ReportModel, labels: bool = True) -> None:
     t0 = model.analysis.t0
     for i, phase in enumerate(model.analysis.phases):
         start, end = phase.start - t0, phase.end - t0
         ax.axvspan(start, end, color=PHASE_COLOURS[i % len(PHASE_COLOURS)], zorder=0, lw=0)
+        if not labels:
+            continue
         ax.annotate(
             phase.name,
             ((start + end) / 2, 1.0),

@@ -204,6 +204,20 @@ def baseline_sentence(report: dict[str, Any]) -> str | None:
     return text
 
 
+def server_not_sampled(report: dict[str, Any]) -> str | None:
+    """``Server side not sampled: <why>.``: information, not a warning; None when it was sampled
+    (or for a report from before ``sampled`` existed)."""
+    server = report.get("server")
+    sampled = not isinstance(server, dict) or server.get("sampled") is not False
+    note = None if sampled else server.get("note")
+    return _sentence(str(note)) if note else None
+
+
+def has_server_figures(server: dict[str, Any] | None) -> bool:
+    """Whether the server table has anything to show: a figure with a source."""
+    return isinstance(server, dict) and any((server.get("source") or {}).values())
+
+
 def drift_line(drift: dict[str, Any]) -> str:
     """The drift section in one line: p95 and error-rate slopes, the RSS change, cache peak."""
     parts = [

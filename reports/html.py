@@ -12,6 +12,8 @@ import jinja2
 from reports import explain
 from reports.drift import MIN_T, RISE_LIMIT_PCT, RSS_TOLERANCE_PCT
 from reports.numbers import count, num, seconds, signed
+from reports.palette import LEVEL_COLOURS
+from reports.server_series import MAX_CHARTED, METHOD
 
 TEMPLATES = Path(__file__).with_name("templates")
 CHART_ALT = {
@@ -21,9 +23,12 @@ CHART_ALT = {
     "endpoints.png": "p95 per endpoint coloured by verdict, with the p95 limits",
     "recovery.png": "Recovery after the spike: p95 per window against the back-to-normal limit",
     "server.png": "Server-side p95, the time that is not the server's, and cache hit rate",
+    "server_series.png": "Server metrics sampled from Prometheus, one panel per series: counters "
+    "as per-second rates, CPU seconds as % of one core, bytes in MiB, phases shaded",
     "drift.png": "p95 per window with its least-squares line, and the service's RSS over the run",
 }
 DRIFT_CHART = "drift.png"  # shown in the Drift section rather than among the other charts
+SERIES_CHART = "server_series.png"
 #: The drift section's rules, as its note states them.
 DRIFT_RULES = {"rise_pct": RISE_LIMIT_PCT, "min_t": MIN_T, "rss_pct": RSS_TOLERANCE_PCT}
 
@@ -40,6 +45,7 @@ def environment() -> jinja2.Environment:
     env.filters["thousands"] = count
     env.filters["signed"] = signed
     env.filters["seconds"] = seconds
+    env.globals["colours"] = LEVEL_COLOURS
     return env
 
 
@@ -49,7 +55,7 @@ def render_report(report: dict[str, Any], charts: dict[str, bytes]) -> str:
     embedded = {
         name: {
             "name": name,
-            "alt": CHART_ALT.get(name, name),
+            "alt": _caption(name, report),
             "data": base64.b64encode(data).decode("ascii"),
         }
         for name, data in charts.items()
@@ -74,8 +80,23 @@ def render_report(report: dict[str, Any], charts: dict[str, bytes]) -> str:
             charts=[c for name, c in embedded.items() if name != DRIFT_CHART],
             drift_chart=embedded.get(DRIFT_CHART),
             drift_rules=DRIFT_RULES,
+            server_line=explain.server_not_sampled(report),
+            server_figures=explain.has_server_figures(report.get("server")),
+            series_method=METHOD,
         )
     )
+
+
+def _caption(name: str, report: dict[str, Any]) -> str:
+    """The chart's alt text and caption; the series chart's says which series it leaves out."""
+    caption = CHART_ALT.get(name, name)
+    series = (report.get("server") or {}).get("series") or []
+    if name == SERIES_CHART and len(series) > MAX_CHARTED:
+        caption += (
+            f". It shows the first {MAX_CHARTED} of {len(series)} series; the Server side "
+            "table has every one"
+        )
+    return caption
 
 
 def _utc(epoch: Any) -> str | None:

@@ -48,16 +48,9 @@ def read_checked_csv(
 
     ``what`` names the kind of file in messages ("request log", "Locust stats"...).
     """
-    data = _read_bytes(path)
-    if not data.strip():
-        raise ReportInputError(f"{path}: empty file (expected a {what} CSV with a header row)")
-    if b"\x00" in data[:_SNIFF_BYTES]:
-        raise ReportInputError(f"{path}: binary data, not a {what} CSV")
-    if not _is_utf8(data[:_SNIFF_BYTES]):
-        raise ReportInputError(f"{path}: not UTF-8 text, not a {what} CSV")
-    data, truncated = _drop_cut_last_line(data)
+    data, truncated = _checked_text(path, what)
     raw = _header(path, data, what)
-    header = [name.strip().lstrip("\ufeff") for name in raw]
+    header = _clean_names(raw)
     missing = [c.name for c in columns if c.required and c.name not in header]
     if missing:
         found = ", ".join(header[:8]) + (", ..." if len(header) > 8 else "")
@@ -75,6 +68,30 @@ def read_checked_csv(
     for column in chosen.values():
         frame[column.name] = _typed(path, frame[column.name], column)
     return CsvTable(path, frame, truncated)
+
+
+def read_header(path: Path, *, what: str) -> list[str]:
+    """The column names of ``path``, checked as ``read_checked_csv`` checks the file: for a
+    file whose columns are told by its header."""
+    data, _ = _checked_text(path, what)
+    return _clean_names(_header(path, data, what))
+
+
+def _checked_text(path: Path, what: str) -> tuple[bytes, bool]:
+    """The file's bytes once they look like CSV text, without a cut-off last line (and whether
+    there was one)."""
+    data = _read_bytes(path)
+    if not data.strip():
+        raise ReportInputError(f"{path}: empty file (expected a {what} CSV with a header row)")
+    if b"\x00" in data[:_SNIFF_BYTES]:
+        raise ReportInputError(f"{path}: binary data, not a {what} CSV")
+    if not _is_utf8(data[:_SNIFF_BYTES]):
+        raise ReportInputError(f"{path}: not UTF-8 text, not a {what} CSV")
+    return _drop_cut_last_line(data)
+
+
+def _clean_names(raw: list[str]) -> list[str]:
+    return [name.strip().lstrip("\ufeff") for name in raw]
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -6,6 +6,7 @@ from typing import Any
 
 from reports import explain
 from reports.numbers import count, num, seconds
+from reports.server_series import METHOD
 
 ICONS = {"healthy": "🟢", "degraded": "🟠", "critical": "🔴"}
 PARTIAL_ICON = "⚪"  # neutral: an interrupted run is neither a pass nor a judged failure
@@ -108,12 +109,25 @@ def render_summary(report: dict[str, Any], html_name: str = "report.html") -> st
             centred=("verdict",),
         ),
     ]
-    server = report.get("server")
-    if server:
-        lines += [
-            "",
-            "### Server side",
-            "",
+    lines += _server_section(report)
+    if report.get("drift"):
+        lines += ["", "### Drift", "", explain.drift_line(report["drift"])]
+    if report["warnings"]:
+        lines += ["", "### Warnings", "", *[f"- ⚠️ {w['message']}" for w in report["warnings"]]]
+    lines += ["", f"Full report: `{report['run']['dir']}/{html_name}`", ""]
+    return "\n".join(lines)
+
+
+def _server_section(report: dict[str, Any]) -> list[str]:
+    """The server's figures per phase, its Prometheus series, or the line saying it was not
+    sampled; nothing when there is none of these."""
+    server = report.get("server") or {}
+    blocks = []
+    line = explain.server_not_sampled(report)
+    if line:
+        blocks.append(line)
+    if explain.has_server_figures(server):
+        blocks.append(
             _table(
                 [
                     "phase",
@@ -134,20 +148,43 @@ def render_summary(report: dict[str, Any], html_name: str = "report.html") -> st
                     ]
                     for p in server["phases"]
                 ],
-            ),
-        ]
-    if report.get("drift"):
-        lines += ["", "### Drift", "", explain.drift_line(report["drift"])]
-    if report["warnings"]:
-        lines += ["", "### Warnings", "", *[f"- ⚠️ {w['message']}" for w in report["warnings"]]]
-    lines += ["", f"Full report: `{report['run']['dir']}/{html_name}`", ""]
-    return "\n".join(lines)
+            )
+        )
+    series = server.get("series")
+    if series:
+        blocks.append(
+            _table(
+                ["series", "shown as", "whole run", *[p["phase"] for p in series[0]["phases"]]],
+                [
+                    [
+                        f"`{s['name']}`",
+                        s["unit"],
+                        num(s["overall"], 2),
+                        *[num(p["value"], 2) for p in s["phases"]],
+                    ]
+                    for s in series
+                ],
+                text=("shown as",),
+            )
+        )
+    if server.get("sampled"):
+        source = server.get("sampled_from") or "an unnamed source"
+        blocks.append(f"Server side sampled from {source}." + (f" {METHOD}" if series else ""))
+    if not blocks:
+        return []
+    return ["", "### Server side", *[part for block in blocks for part in ("", block)]]
 
 
-def _table(header: list[str], rows: list[list[str]], centred: tuple[str, ...] = ()) -> str:
-    """Text left (first column and any text column), numbers right, ``centred`` centred."""
+def _table(
+    header: list[str],
+    rows: list[list[str]],
+    centred: tuple[str, ...] = (),
+    text: tuple[str, ...] = ("set by",),
+) -> str:
+    """Text left (the first column and the ``text`` columns), numbers right, ``centred``
+    centred."""
     aligned = [
-        ":---:" if name in centred else "---" if i == 0 or name == "set by" else "---:"
+        ":---:" if name in centred else "---" if i == 0 or name in text else "---:"
         for i, name in enumerate(header)
     ]
     out = ["| " + " | ".join(header) + " |", "| " + " | ".join(aligned) + " |"]

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from reports.roles import infer_roles
 from reports.run_format import ROLE_BASELINE, ROLE_RECOVERY, ROLE_SPIKE, ROLE_STEADY, ROLES
 
 # A user count that lasts less than this is a ramp towards the next level, not a phase.
@@ -118,27 +119,9 @@ def segment_by_users(
     return [
         Phase(name, float(m[0]), stop, level, role)
         for name, m, stop, level, role in zip(
-            names, merged, bounds, levels, roles(levels), strict=True
+            names, merged, bounds, levels, infer_roles(levels), strict=True
         )
     ]
-
-
-def roles(levels: Sequence[int]) -> list[str]:
-    """Roles of consecutive plateaus by their user counts.
-
-    When load rises above the first plateau, the first is the baseline, the (first) highest the
-    spike and the plateau right after it, when lower, the recovery; every other is steady.
-    """
-    found = [ROLE_STEADY] * len(levels)
-    if len(levels) < 2:
-        return found
-    peak = int(np.argmax(levels))
-    if levels[peak] <= levels[0]:
-        return found
-    found[0], found[peak] = ROLE_BASELINE, ROLE_SPIKE
-    if peak + 1 < len(levels) and levels[peak + 1] < levels[peak]:
-        found[peak + 1] = ROLE_RECOVERY
-    return found
 
 
 def whole_run(first: float, last: float, scenario: str) -> list[Phase]:

@@ -56,7 +56,7 @@ class ReportModel:
     report: dict[str, Any]
     analysis: Analysis
     recovery: Recovery | None
-    server: ServerSide | None
+    server: ServerSide
     thresholds: Thresholds
     drift: Drift | None
 
@@ -86,6 +86,8 @@ class Spike:
     degradation_pct: float | None
     recovery: Recovery | None
     limits: RecoveryLimits
+    #: Why recovery was not measured, when it was not.
+    unmeasured: str | None = None
 
 
 def make_report(run: RunData, thresholds: Thresholds) -> ReportModel:
@@ -94,7 +96,7 @@ def make_report(run: RunData, thresholds: Thresholds) -> ReportModel:
     analysis = analyse_requests(run.requests, phases, run.users, run.source)
     spike = measure_spike(run, analysis, thresholds)
     recovery = spike.recovery if spike else None
-    server = server_side(analysis, run.requests, run.server_history)
+    server = server_side(analysis, run)
     drift = measure_drift(analysis, run.requests, run.server_history, run.time_scale)
 
     endpoints = [_judged(name, row, thresholds) for name, row in analysis.endpoints.iterrows()]
@@ -122,10 +124,12 @@ def make_report(run: RunData, thresholds: Thresholds) -> ReportModel:
         "degradation": _degradation(spike) if spike else None,
         "recovery_seconds": recovery.seconds if recovery else None,
         "recovery": _recovery(recovery, spike.limits) if spike and recovery else None,
-        "server": _clean(server.summary) if server else None,
+        "server": _clean(server.summary),
         "drift": _clean(drift.summary) if drift else None,
         "errors": analysis.top_errors,
-        "warnings": caveats.collect(run, analysis, phases_note, recovery, spike is not None, drift),
+        "warnings": caveats.collect(
+            run, analysis, phases_note, recovery, spike.unmeasured if spike else None, drift
+        ),
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     return ReportModel(report, analysis, recovery, server, thresholds, drift)
@@ -158,6 +162,16 @@ def resolve_phases(run: RunData) -> tuple[list[Phase], str | None]:
     )
 
 
+UNUSABLE_BASELINE = (
+    "The baseline phase has no usable p95, so degradation and recovery cannot be measured. "
+    "Check that requests were sent during the baseline phase."
+)
+BROKEN_BASELINE = (
+    "The baseline phase already failed {:.1f} % of its requests (critical), so there is no "
+    "normal to recover to: recovery is not measured."
+)
+
+
 def measure_spike(run: RunData, analysis: Analysis, thresholds: Thresholds) -> Spike | None:
     """Degradation and recovery, for a run with a baseline phase followed by a spike."""
     phases = analysis.phases
@@ -176,13 +190,19 @@ def measure_spike(run: RunData, analysis: Analysis, thresholds: Thresholds) -> S
     )
     spike_p95 = float(analysis.phase_table["p95_ms"].iloc[spike])
     limits = thresholds.recovery.scaled(run.time_scale)
+    recovery, unmeasured = None, UNUSABLE_BASELINE
+    if thresholds.level("error_rate_pct", baseline.error_rate_pct) is Level.CRITICAL:
+        unmeasured = BROKEN_BASELINE.format(baseline.error_rate_pct)
+    else:
+        recovery = measure_recovery(run, analysis, baseline, spike, limits)
     return Spike(
         baseline,
         phases[spike],
         spike_p95,
         degradation_pct(baseline.p95_ms, spike_p95),
-        measure_recovery(run, analysis, baseline, spike, limits),
+        recovery,
         limits,
+        None if recovery is not None else unmeasured,
     )
 
 

@@ -9,6 +9,7 @@ in exactly one place. It imports neither pandas nor Locust: the load generator l
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -83,6 +84,27 @@ SERVER_COLUMNS: tuple[Column, ...] = (
         )
     ),
 )
+#: server_history.csv in the series format (any column outside SERVER_COLUMNS): ``timestamp``
+#: and one column per Prometheus sample name, its values summed over label sets, an empty cell
+#: when it was absent that second.
+PROMETHEUS_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+
+
+def server_series_columns(header: Sequence[str]) -> tuple[Column, ...] | None:
+    """The columns of a server_history.csv with this ``header``: None for the reference format
+    (every column is one of SERVER_COLUMNS), else the series format's. A column of the series
+    format that is no Prometheus metric name is a ``ValueError`` naming it."""
+    if set(header) <= set(names(SERVER_COLUMNS)):
+        return None
+    timestamp = SERVER_COLUMNS[0]
+    metrics = [name for name in header if name != timestamp.name]
+    for name in metrics:
+        if not PROMETHEUS_NAME.fullmatch(name):
+            raise ValueError(
+                f"column {name[:60]!r} is not a Prometheus metric name ({PROMETHEUS_NAME.pattern})"
+            )
+    return (timestamp, *(Column(n, "float", required=False, empty_ok=True) for n in metrics))
+
 
 # Locust's own CSVs (``--csv locust --csv-full-history``), as far as the reports read them.
 _LOCUST_PERCENTILES = ("50%", "95%", "99%")
@@ -136,6 +158,12 @@ RUN_KEYS: tuple[str, ...] = (
     "processes",
     "think_time",
     "recovery",  # the recovery limits the run watched for, already scaled
+    "locustfile",  # the user classes' file when not the built-in users, else null
+    "schedule",  # where the phases came from: the scenario's, --stages or a schedule file
+    "health_path",  # the start check's path, null when skipped
+    "headers",  # the names of the headers sent with every request (never their values)
+    "server_source",  # what server_history.csv was sampled from; null: not sampled
+    "server_note",  # why the server side was not sampled, when it was not
     "versions",
 )
 #: Each of run.json's phases; ``start`` and ``end`` are the actual epoch seconds.

@@ -6,7 +6,8 @@ Which files are needed depends on what is there: the per-request log (``requests
 request frame (``fallback.py``), so that what comes after reads one kind of data. Every other
 file is optional, but a file that is present must be well formed. ``run.json`` is the exception:
 when it is unreadable the phases are segmented from the user count, so its problem becomes a
-warning.
+warning. ``server_history.csv`` may hold no rows at all: the server side was not sampled, which is
+no error. Its header tells its format: the reference API's columns, or Prometheus series.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pandas as pd
 
 from reports import fallback
 from reports.errors import ReportInputError
-from reports.loading import CsvTable, read_checked_csv
+from reports.loading import CsvTable, read_checked_csv, read_header
 from reports.run_format import (
     LOCUST_AGGREGATED,
     LOCUST_CPU_WARNING,
@@ -42,6 +43,7 @@ from reports.run_format import (
     SERVER_HISTORY,
     WORKER_REQUEST_LOG_GLOB,
     Column,
+    server_series_columns,
 )
 
 #: The ``source`` of a report whose figures come from the per-request log.
@@ -66,7 +68,8 @@ class RunData:
     users: pd.DataFrame | None  # timestamp, users: Locust's user count once a second
     failures: pd.DataFrame | None
     exceptions: pd.DataFrame | None
-    server_history: pd.DataFrame | None
+    server_history: pd.DataFrame | None  # the reference format (SERVER_COLUMNS)
+    server_series: pd.DataFrame | None  # the series format: timestamp and Prometheus samples
     truncated_files: list[str] = field(default_factory=list)
     cpu_warning: bool = False
     has_locust_html: bool = False
@@ -144,6 +147,7 @@ def load_run(run_dir: str | Path) -> RunData:
             raise ReportInputError(f"{run_dir / LOCUST_HISTORY}: {exc}") from None
         source = fallback.SOURCE
     meta, problem = _read_run_json(run_dir / RUN_RECORD)
+    server_history, server_series = _read_server_history(run_dir / SERVER_HISTORY, truncated)
     return RunData(
         run_dir=run_dir,
         meta=meta,
@@ -156,7 +160,8 @@ def load_run(run_dir: str | Path) -> RunData:
         exceptions=optional(
             LOCUST_EXCEPTIONS, LOCUST_EXCEPTION_COLUMNS, "Locust exceptions", allow_no_rows=True
         ),
-        server_history=optional(SERVER_HISTORY, SERVER_COLUMNS, "server history"),
+        server_history=server_history,
+        server_series=server_series,
         truncated_files=truncated,
         cpu_warning=_cpu_warning(run_dir / LOCUST_LOG),
         has_locust_html=(run_dir / LOCUST_HTML).is_file(),
@@ -198,8 +203,40 @@ def _read_requests(paths: list[Path], truncated: list[str]) -> pd.DataFrame:
         row = int((frame["response_time_ms"] < 0).to_numpy().argmax())
         raise ReportInputError(f"{paths[0]}: negative response_time_ms on data row {row + 1}")
     frame = frame.sort_values("timestamp", kind="stable", ignore_index=True)
-    frame["name"] = frame["name"].astype("category")
+    frame["name"] = names_by_method(frame)
     return frame
+
+
+def names_by_method(frame: pd.DataFrame) -> pd.Categorical:
+    """Endpoint names: a name sent with more than one method becomes "METHOD name" on each
+    row (Locust keeps GET and POST /orders apart too); any other name stays as it is, so a
+    run with one method per name reads as before."""
+    names = frame["name"].astype(str)
+    if "request_type" not in frame.columns:
+        return pd.Categorical(names)
+    methods = frame["request_type"].fillna("").astype(str)
+    shared = methods.groupby(names).nunique() > 1
+    split = names.map(shared).fillna(False).to_numpy(dtype=bool)
+    return pd.Categorical(names.where(~split, methods + " " + names))
+
+
+def _read_server_history(
+    path: Path, truncated: list[str]
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """(the reference format, the series format): at most one is a frame. Both are None when the
+    server side was not sampled: no file, a file never written to, or a header without rows."""
+    if not path.exists() or path.stat().st_size == 0:
+        return None, None
+    what = "server history"
+    try:
+        series = server_series_columns(read_header(path, what=what))
+    except ValueError as exc:
+        raise ReportInputError(f"{path}: {exc}") from None
+    columns = SERVER_COLUMNS if series is None else series
+    frame = _keep(read_checked_csv(path, columns, what=what, allow_no_rows=True), truncated)
+    if frame.empty:
+        return None, None
+    return (frame, None) if series is None else (None, frame)
 
 
 def _read_run_json(path: Path) -> tuple[dict[str, Any], str | None]:

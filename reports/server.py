@@ -1,4 +1,10 @@
-"""The server's side of the latency: its own time and cache hit rate per phase.
+"""The server's side: whether and how it was sampled, its own time and cache hit rate per phase,
+and the Prometheus series it was sampled from.
+
+A run need not sample the server at all: ``sampled`` says whether server_history.csv holds
+samples, ``sampled_from`` what they came from (run.json's ``server_source``, else inferred from
+the file's columns) and ``note`` why there are none (run.json's ``server_note``). That is
+information, never an error, and the per-request figures below hold either way.
 
 Exact per-request data wins: the ``server_ms`` column (the response's ``Server-Timing app;dur``)
 and the ``x_cache`` column of the request log. Without them the per-second
@@ -10,6 +16,9 @@ each request's ``response_time_ms - server_ms``, and its p50 and p95 are percent
 differences. The client's p95 minus the server's p95 would be no percentile of anything: the
 slowest requests on the client are not the slowest on the server. Without a per-request
 ``server_ms`` it is unknown (null).
+
+A server_history.csv of Prometheus series instead has ``series``: each one per phase, as
+``server_series`` measures it.
 """
 
 from __future__ import annotations
@@ -23,6 +32,8 @@ import pandas as pd
 
 from reports.analysis import Analysis
 from reports.phases import Phase, assign
+from reports.rundir import RunData
+from reports.server_series import bounding_samples, per_second, summarise
 from reports.stats import grouped_quantiles
 
 SOURCE_TIMING = "Server-Timing app;dur of each request (requests.csv server_ms)"
@@ -32,23 +43,28 @@ SOURCE_COUNTERS = "server_history.csv cache_hits/cache_misses differences"
 SOURCE_HIT_RATE = "server_history.csv cache_hit_rate_pct (mean)"
 SOURCE_NON_SERVER = "response_time_ms - server_ms of each request (requests.csv)"
 NON_SERVER_QUANTILES = (0.50, 0.95)
+SAMPLED_REFERENCE = (
+    "reference API /api/v1/performance/summary (inferred from server_history.csv's columns)"
+)
+SAMPLED_SERIES = "Prometheus metrics (inferred from server_history.csv's columns)"
+NOT_SAMPLED = "server side not sampled"
 
 
 @dataclass
 class ServerSide:
-    """``summary`` goes into report.json; the series feed the server-vs-client chart."""
+    """``summary`` goes into report.json; the frames feed the server charts."""
 
     summary: dict[str, Any]
     timing: pd.DataFrame | None  # per chart bucket (index: seconds from t0): server_p95_ms,
     # non_server_p50_ms, non_server_p95_ms and/or cache_hit_rate_pct from the request log
     history: pd.DataFrame | None  # server_history.csv, index: seconds from t0
+    series: pd.DataFrame | None  # Prometheus series as drawn (``server_series.per_second``)
 
 
-def server_side(
-    analysis: Analysis, requests: pd.DataFrame, history: pd.DataFrame | None
-) -> ServerSide | None:
-    """None when the run holds no server-side data at all."""
+def server_side(analysis: Analysis, run: RunData) -> ServerSide:
+    """Every server figure the run holds; null figures (and ``sampled`` false) when none."""
     phases = analysis.phases
+    requests, history, series = run.requests, run.server_history, run.server_series
     ts = requests["timestamp"].to_numpy(dtype=float)
     server_ms = _column(requests, "server_ms")
     has_timing = server_ms is not None and bool(np.isfinite(server_ms).any())
@@ -58,8 +74,6 @@ def server_side(
     has_hist_p95 = hist is not None and "p95_ms" in hist and hist["p95_ms"].notna().any()
     has_counters = hist is not None and {"cache_hits", "cache_misses"} <= set(hist.columns)
     has_rate = hist is not None and "cache_hit_rate_pct" in hist
-    if not (has_timing or has_xcache or hist is not None):
-        return None
 
     n = len(phases)
     server_p95 = [math.nan] * n
@@ -119,6 +133,7 @@ def server_side(
         for i, phase in enumerate(phases)
     ]
     summary = {
+        **_sampling(run),
         "cache_hit_rate_pct": overall_hit,
         "client_p95_ms": float(analysis.totals.get("p95_ms", math.nan)),
         "server_p95_ms": overall_p95,
@@ -130,6 +145,7 @@ def server_side(
             "cache_hit_rate": hit_source,
             "non_server": non_server_source,
         },
+        "series": summarise(series, phases) if series is not None else None,
     }
     timing = _per_bucket(
         analysis,
@@ -145,7 +161,28 @@ def server_side(
             d_hits = history_view["cache_hits"].diff()
             d_all = d_hits + history_view["cache_misses"].diff()
             history_view = history_view.assign(cache_hit_rate_pct=d_hits / d_all * 100)
-    return ServerSide(summary, timing, history_view)
+    series_view = per_second(series, analysis.t0) if series is not None else None
+    return ServerSide(summary, timing, history_view, series_view)
+
+
+def _sampling(run: RunData) -> dict[str, Any]:
+    """Whether the server side was sampled, from what, and if not, why."""
+    sampled = run.server_history is not None or run.server_series is not None
+    told, why = (_text(run.meta.get(key)) for key in ("server_source", "server_note"))
+    inferred = None
+    if run.server_series is not None:
+        inferred = SAMPLED_SERIES
+    elif sampled:
+        inferred = SAMPLED_REFERENCE
+    return {
+        "sampled": sampled,
+        "sampled_from": told or inferred,
+        "note": None if sampled else NOT_SAMPLED + (f": {why}" if why else ""),
+    }
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def _per_bucket(
@@ -192,13 +229,10 @@ def _in_phase(hist: pd.DataFrame, column: str, phase: Phase) -> pd.Series:
 
 def _counter_rate(hist: pd.DataFrame, start: float, end: float) -> float:
     """Hit rate from the cumulative counters' growth between the samples bounding the span."""
-    t = hist["timestamp"].to_numpy(dtype=float)
-    inside = np.flatnonzero((t >= start) & (t <= end))
-    if len(inside) == 0:
+    bounds = bounding_samples(hist["timestamp"].to_numpy(dtype=float), start, end)
+    if bounds is None:
         return math.nan
-    before = np.searchsorted(t, start, side="right") - 1
-    first = before if before >= 0 else inside[0]
-    last = inside[-1]
+    first, last = bounds
     hits = hist["cache_hits"].iloc[last] - hist["cache_hits"].iloc[first]
     misses = hist["cache_misses"].iloc[last] - hist["cache_misses"].iloc[first]
     total = hits + misses

@@ -76,6 +76,9 @@ def render_terminal(report: dict[str, Any], html_path: str | None = None) -> str
         lines += ["", *spike]
     if report.get("drift"):
         lines += ["", explain.drift_line(report["drift"])]
+    not_sampled = explain.server_not_sampled(report)
+    if not_sampled:
+        lines += ["", not_sampled]
     if report["warnings"]:
         lines += ["", *[f"warning: {w['message']}" for w in report["warnings"]]]
     path = html_path or f"{report['run']['dir']}/report.html"

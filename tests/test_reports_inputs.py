@@ -126,7 +126,11 @@ def test_fallback_needs_history(run_dir):
         ),
         ("locust_failures.csv", "Method,Name\n", "missing column(s) Error, Occurrences"),
         ("server_history.csv", "cache_hits,p95_ms\n1,2\n", "missing column(s) timestamp"),
-        ("server_history.csv", "timestamp,p95_ms\n", "server_history.csv: header only"),
+        (
+            "server_history.csv",
+            "timestamp,process-cpu\n1700000000,1\n",
+            "column 'process-cpu' is not a Prometheus metric name",
+        ),
         ("server_history.csv", "timestamp,p95_ms\n1700000000,slow\n", "'slow' on line 2"),
     ],
 )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from reports import loading, run_format
 from reports.loading import read_checked_csv
 from reports.run_format import Column
+from reports.rundir import names_by_method
 
 COLUMNS = (Column("a", "float"), Column("b", "str", required=False, empty_ok=True))
 
@@ -37,3 +39,20 @@ def test_columns_are_the_run_formats():
     assert rundir.REQUEST_COLUMNS is run_format.REQUEST_COLUMNS
     assert rundir.SERVER_COLUMNS is run_format.SERVER_COLUMNS
     assert rundir.LOCUST_CPU_WARNING is run_format.LOCUST_CPU_WARNING
+
+
+def test_a_name_sent_with_two_methods_is_split_by_method_and_others_stay():
+    frame = pd.DataFrame(
+        {
+            "name": ["/orders", "/orders", "/orders", "/health", "/x"],
+            "request_type": ["GET", "POST", "GET", "GET", ""],
+        }
+    )
+    assert list(names_by_method(frame)) == [
+        "GET /orders",
+        "POST /orders",
+        "GET /orders",
+        "/health",
+        "/x",
+    ]
+    assert list(names_by_method(frame.drop(columns="request_type"))) == list(frame["name"])

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from reports import analyse_run
-from reports.phases import Phase, assign, from_run_json, roles, segment_by_users
+from reports.phases import Phase, assign, from_run_json, segment_by_users
+from reports.roles import infer_roles
 from tests.reports_helpers import START, block, spike_phases, spike_rows, write_run
 
 
@@ -95,7 +96,7 @@ def test_segment_by_users_merges_ramps_and_names_a_spike():
     ],
 )
 def test_roles_follow_the_low_high_low_pattern(levels, expected):
-    assert roles(levels) == expected
+    assert infer_roles(levels) == expected
 
 
 def test_phases_segmented_from_user_count_without_run_json(tmp_path):

@@ -77,8 +77,20 @@ def test_server_side_from_server_history(tmp_path):
     assert (spike["non_server_p50_ms"], spike["non_server_p95_ms"]) == (None, None)
     assert server["non_server_p95_ms"] is None and server["source"]["non_server"] is None
     assert server["source"]["cache_hit_rate"].startswith("server_history.csv cache_hits")
+    # an old run.json says nothing of the sampler: the file's columns tell the reference API
+    assert (server["sampled"], server["note"], server["series"]) == (True, None, None)
+    assert server["sampled_from"].startswith("reference API /api/v1/performance/summary")
 
 
-def test_no_server_data_means_null(tmp_path):
+def test_no_server_data_means_null_figures_and_not_sampled(tmp_path):
     frame = requests_frame(spike_rows(7)).drop(columns=["x_cache", "server_ms"])
-    assert report_of(tmp_path, frame, spike_phases())["server"] is None
+    server = report_of(tmp_path, frame, spike_phases())["server"]
+    assert (server["sampled"], server["sampled_from"], server["note"], server["series"]) == (
+        False,
+        None,
+        "server side not sampled",
+        None,
+    )
+    assert server["source"] == {"server_p95": None, "cache_hit_rate": None, "non_server": None}
+    assert server["server_p95_ms"] is None and server["cache_hit_rate_pct"] is None
+    assert [p["server_p95_ms"] for p in server["phases"]] == [None, None, None]

@@ -67,6 +67,18 @@ def test_per_endpoint_overrides_apply_only_to_that_endpoint(tmp_path):
     assert thresholds.to_dict()["endpoints"]["/api/v1/historical"]["p95_ms"]["healthy"] == 300
 
 
+def test_an_endpoint_split_by_method_keeps_its_paths_overrides(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text(
+        '[endpoints."/orders"]\np95_ms = { healthy = 300, degraded = 600 }\n'
+        '[endpoints."POST /orders"]\np95_ms = { healthy = 50, degraded = 100 }\n'
+    )
+    thresholds = Thresholds.load(path)
+    assert thresholds.level("p95_ms", 250, "GET /orders") is Level.HEALTHY  # /orders' own
+    assert thresholds.level("p95_ms", 250, "POST /orders") is Level.CRITICAL  # its own wins
+    assert thresholds.level("p95_ms", 250, "GET/orders") is Level.DEGRADED  # no method prefix
+
+
 def test_worst_and_labels():
     assert worst([Level.HEALTHY, Level.CRITICAL, Level.DEGRADED]) is Level.CRITICAL
     assert worst([]) is Level.HEALTHY
