@@ -14,7 +14,9 @@ from pathlib import Path
 
 from perf_lib.cli import OneLineParser
 from scenarios.catalog import SCENARIOS, parse_think_time
-from scenarios.runner import Interrupted, Run, RunError, RunOptions, say
+from scenarios.health import HEALTH_PATH
+from scenarios.plan import PlanError, RunOptions, plan_run
+from scenarios.runner import Interrupted, Run, RunError, say
 
 
 def _positive_float(text: str) -> float:
@@ -94,7 +96,7 @@ def build_parser() -> OneLineParser:
         help="exit 1 when the verdict reaches this level (default critical)",
     )
     run.add_argument(
-        "--duration", type=_positive_float, help="sustained length in seconds (default 60)"
+        "--duration", type=_positive_float, help="sustained's length in seconds (default 60)"
     )
     run.add_argument(
         "--wait",
@@ -108,6 +110,7 @@ def build_parser() -> OneLineParser:
         help="thresholds file (default thresholds.toml, else the built-in table)",
     )
     _add_service_access_log(run)
+    _add_target_options(run)
 
     ui = commands.add_parser("ui", help="the service plus Locust's web UI with every scenario")
     ui.add_argument("--host", type=_host, help="test this URL instead of the embedded service")
@@ -128,6 +131,61 @@ def build_parser() -> OneLineParser:
     )
     _add_service_access_log(ui)
     return parser
+
+
+def _add_target_options(run: argparse.ArgumentParser) -> None:
+    """What makes the kit test any API: its users, its schedule, its health and headers,
+    and where its server side can be read."""
+    run.add_argument(
+        "--locustfile",
+        type=Path,
+        metavar="PATH",
+        help="run the user classes of this locustfile under the scenario's shape "
+        "(spike or sustained; default: the built-in users)",
+    )
+    run.add_argument(
+        "--stages",
+        metavar="DURATION:USERS,...",
+        help="phases of your own, e.g. 30s:10,30s:50,60s:10 (the first is the baseline, the "
+        "largest the spike, the next the recovery)",
+    )
+    run.add_argument(
+        "--schedule",
+        type=Path,
+        metavar="FILE",
+        dest="schedule_file",
+        help="phases from the [schedule] table of a TOML file, with names",
+    )
+    run.add_argument(
+        "--health-path",
+        default=HEALTH_PATH,
+        metavar="PATH|none",
+        help=f"path that must answer 2xx before the load starts (default {HEALTH_PATH})",
+    )
+    run.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        dest="headers",
+        metavar="'NAME: VALUE'",
+        help="header sent with every request (repeatable); VALUE env:VAR reads it from the "
+        "environment; never written to any file",
+    )
+    run.add_argument(
+        "--prometheus",
+        type=_host,
+        metavar="URL",
+        help="sample the server side from this Prometheus text endpoint once a second",
+    )
+    run.add_argument(
+        "--server-metric",
+        action="append",
+        default=[],
+        dest="server_metrics",
+        metavar="NAME_OR_GLOB",
+        help="series to record from --prometheus (repeatable; default: process CPU and memory, "
+        "requests in flight and in total)",
+    )
 
 
 def _add_service_access_log(command: argparse.ArgumentParser) -> None:
@@ -164,9 +222,19 @@ def main(argv: list[str] | None = None) -> int:
             think_time=args.wait,
             thresholds=args.thresholds,
             service_access_log=args.service_access_log,
+            locustfile=args.locustfile,
+            stages=args.stages,
+            schedule_file=args.schedule_file,
+            health_path=args.health_path,
+            headers=tuple(args.headers),
+            prometheus=args.prometheus,
+            server_metrics=tuple(args.server_metrics),
         )
-        return Run(options).execute()
-    except Interrupted:
+        return Run(plan_run(options)).execute()
+    except PlanError as exc:
+        say(f"error: {exc}")
+        return 2
+    except (Interrupted, KeyboardInterrupt):
         say("error: interrupted")
         return 2
     except RunError as exc:

@@ -5,23 +5,19 @@ Imported only by Locust processes (it imports locust, which patches the process 
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import random
 import time
-from pathlib import Path
 from typing import Any, ClassVar
 
 from locust import FastHttpUser, LoadTestShape, events
 from locust.exception import StopUser
 from locust.runners import MasterRunner
 
-import scenarios.request_log  # noqa: F401  (registers the per-request log)
+import scenarios.user_headers  # noqa: F401  (every user sends the run's headers)
 from perf_lib.thresholds import Thresholds, ThresholdsError, resolve_thresholds
-from reports.run_format import PHASE_LOG, ROLE_BASELINE, ROLE_RECOVERY, ROLE_SPIKE, ROLE_STEADY
+from reports.run_format import ROLE_BASELINE, ROLE_RECOVERY, ROLE_STEADY
 from scenarios.catalog import (
-    BASIC_AUTH_ENV,
     DEFAULT_WAIT,
     REQUEST_TIMEOUT_S,
     SCENARIOS,
@@ -29,6 +25,7 @@ from scenarios.catalog import (
 )
 from scenarios.checks import Check
 from scenarios.recovery_watch import DISTRIBUTED_LAG_S, RecoveryWatch
+from scenarios.run_session import write_phase_event
 from scenarios.schedule import Phase, Schedule
 
 logger = logging.getLogger(__name__)
@@ -72,6 +69,13 @@ def _add_options(parser: Any) -> None:
         help="Where to write requests.csv and the phase log",
     )
     parser.add_argument(
+        "--kit-schedule",
+        type=str,
+        default="",
+        include_in_web_ui=False,
+        help="The schedule to follow, as JSON phases (set by the runner; default: the scenario's)",
+    )
+    parser.add_argument(
         "--thresholds",
         type=str,
         default="",
@@ -99,8 +103,6 @@ class MarketUser(FastHttpUser):
         shape = self.environment.shape_class
         scenario = getattr(shape, "scenario", None) or self.scenario
         self.think = parse_think_time(text) if text else DEFAULT_WAIT[scenario]
-        user, _, password = os.environ.get(BASIC_AUTH_ENV, "").partition(":")
-        self.basic_auth = (user, password) if user or password else None
 
     def wait_time(self) -> float:
         low, high = self.think
@@ -108,9 +110,7 @@ class MarketUser(FastHttpUser):
 
     def checked_get(self, name: str, check: Check, params: dict[str, str] | None = None) -> bytes:
         """GET the route ``name``, recording a failure with the check's message if invalid."""
-        with self.client.get(
-            name, params=params, name=name, catch_response=True, auth=self.basic_auth
-        ) as response:
+        with self.client.get(name, params=params, name=name, catch_response=True) as response:
             body = response.content or b""
             error = check(response.status_code or 0, body)
             if error:
@@ -122,13 +122,6 @@ class MarketUser(FastHttpUser):
         self.budget_used += 1
         if self.request_budget is not None and self.budget_used >= self.request_budget:
             raise StopUser()
-
-
-def write_phase_event(run_dir: str, at: float | None = None, **event: Any) -> None:
-    """Append one event to the run directory's phase log (read by the runner for run.json)."""
-    if run_dir:
-        with (Path(run_dir) / PHASE_LOG).open("a", encoding="utf-8") as log:
-            log.write(json.dumps({"time": time.time() if at is None else at, **event}) + "\n")
 
 
 def load_thresholds(path: str) -> Thresholds:
@@ -172,7 +165,8 @@ class _LoggingShape(LoadTestShape):
         return getattr(options, name, default) if options else default
 
     def log_event(self, at: float, **event: Any) -> None:
-        write_phase_event(self.option("run_dir", ""), at, **event)
+        if self.runner is not None:
+            write_phase_event(self.runner.environment, at, **event)
 
     def enter(self, name: str, role: str, users: int, now: float) -> bool:
         """Log the phase if it is new; True when it is."""
@@ -207,6 +201,10 @@ class ScheduleShape(_LoggingShape):
         self._watched: tuple[Any, ...] | None = None
 
     def schedule(self) -> Schedule:
+        """The runner's schedule when it gives one, else the scenario's from the options."""
+        given = self.option("kit_schedule", "")
+        if given:
+            return Schedule.from_json(given)
         scenario = SCENARIOS[self.scenario]
         users = self.option("base_users", 0) or scenario.users
         time_scale = self.option("time_scale", 1.0) or 1.0
@@ -241,10 +239,10 @@ class ScheduleShape(_LoggingShape):
                 self.finish(now)
                 return None
         elif self.enter(phase.name, phase.role, phase.users, now):
-            self._phase = phase
-            if watch is not None and phase.role == ROLE_SPIKE and ROLE_BASELINE in self.entered:
+            left, self._phase = self._phase, phase
+            if watch is not None and left is not None and left.role == ROLE_BASELINE:
                 watch.baseline_phase(self.entered[ROLE_BASELINE], now)
-            elif watch is not None and phase.role == ROLE_RECOVERY:
+            if watch is not None and phase.role == ROLE_RECOVERY:
                 watch.spike_ended(now)
         self._note_watch(now)
         return phase.users, phase.spawn_rate

@@ -3,7 +3,8 @@
 Locust's own CSVs hold rounded percentiles and are rewritten only once a second, so the
 report's exact numbers come from here. Built on Locust's CsvRequestLogger (file handling,
 flushing, closing at ``quitting``), adding the success flag and the server's own view of
-each request: the ``X-Cache`` header and the ``app`` time of ``Server-Timing``.
+each request: the ``X-Cache`` header and the ``app`` time of ``Server-Timing``. Where it
+writes, and when, is ``scenarios.run_session``'s business.
 """
 
 from __future__ import annotations
@@ -13,10 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from locust import events
 from locust.contrib.csv_request_logger import CsvRequestLogger
-from locust.env import Environment
-from locust.runners import MasterRunner
 
 from reports.run_format import REQUEST_COLUMNS, REQUEST_LOG, WORKER_REQUEST_LOG, names
 from scenarios.checks import server_time_ms
@@ -27,9 +25,26 @@ HEADER = names(REQUEST_COLUMNS)
 FLUSH_EVERY = 200
 
 
+def file_name(options: Any) -> str:
+    """This process's log: requests.csv, or requests-<pid>.csv in each distributed worker."""
+    worker = getattr(options, "worker", False) or getattr(options, "processes", 0)
+    return WORKER_REQUEST_LOG.format(worker=os.getpid()) if worker else REQUEST_LOG
+
+
 class RequestLog(CsvRequestLogger):
+    def __init__(self, path: str | Path | None = None) -> None:
+        """A log of ``path``; without one it logs nothing until ``reopen`` names a file."""
+        super().__init__(str(path or ""), flush_interval=FLUSH_EVERY)
+
+    def reopen(self, path: str | Path) -> None:
+        """Log the following requests to ``path`` (the next test's), closing the current file."""
+        self.filepath = str(path)
+        self._open()
+
     def _open(self) -> None:
         self.close()
+        if not self.filepath:
+            return
         self._filehandle = open(self.filepath, "w", newline="", encoding="utf-8")  # noqa: SIM115
         self._writer = csv.writer(self._filehandle)
         self._writer.writerow(HEADER)
@@ -73,15 +88,3 @@ class RequestLog(CsvRequestLogger):
 
 def _one_line(exception: Any) -> str:
     return " ".join(str(exception).split())[:300]
-
-
-@events.init.add_listener
-def _open_request_log(environment: Environment, **_kwargs: Any) -> None:
-    """Every process that makes requests writes its own log; a master makes none."""
-    options = environment.parsed_options
-    run_dir = getattr(options, "run_dir", None)
-    if not run_dir or isinstance(environment.runner, MasterRunner):
-        return
-    worker = getattr(options, "worker", False) or getattr(options, "processes", 0)
-    name = WORKER_REQUEST_LOG.format(worker=os.getpid()) if worker else REQUEST_LOG
-    RequestLog(str(Path(run_dir) / name), flush_interval=FLUSH_EVERY).register(environment)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import platform
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -95,6 +95,12 @@ class RunRecord:
     partial_reason: str | None = None
     #: The recovery limits the run watched for, scaled; None for a run without a spike.
     recovery: dict[str, float] | None = None
+    locustfile: str | None = None
+    schedule: str | None = None
+    health_path: str | None = None
+    headers: list[str] = field(default_factory=list)  # names only: values are secrets
+    server_source: str | None = None
+    server_note: str | None = None
 
     def document(self, run_dir: Path) -> dict[str, Any]:
         ended = self.ended if self.ended is not None else self.started
@@ -112,6 +118,12 @@ class RunRecord:
             "processes": self.processes,
             "think_time": self.think_time,
             "recovery": self.recovery,
+            "locustfile": self.locustfile,
+            "schedule": self.schedule,
+            "health_path": self.health_path,
+            "headers": self.headers,
+            "server_source": self.server_source,
+            "server_note": self.server_note,
             "versions": versions(),
         }
 

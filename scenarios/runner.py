@@ -14,18 +14,12 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from perf_lib.thresholds import (
-    Thresholds,
-    ThresholdsError,
-    resolve_thresholds,
-    thresholds_path,
-)
+from perf_lib.thresholds import Thresholds, ThresholdsError, resolve_thresholds
 from reports.errors import ReportInputError
 from reports.run_format import (
     LOCUST_CSV_PREFIX,
@@ -36,12 +30,15 @@ from reports.run_format import (
     SERVER_HISTORY,
     SERVICE_LOG,
 )
-from scenarios.catalog import BASIC_AUTH_ENV, SCENARIOS, STOP_TIMEOUT_S, Scenario
-from scenarios.processes import ChildProcess, ServiceError, reachable, start_service
+from scenarios.catalog import BASIC_AUTH_ENV, PACKAGE_DIR, STOP_TIMEOUT_S
+from scenarios.headers import HEADERS_ENV, encode_for_environment, with_basic_auth
+from scenarios.health import HOST_PATIENCE_S, HealthError, check_health
+from scenarios.plan import RunOptions, RunPlan
+from scenarios.processes import ChildProcess, ServiceError, start_service
 from scenarios.progress import progress_line, requests_so_far
 from scenarios.recovery_watch import DISTRIBUTED_LAG_S, extension_limit_s
 from scenarios.run_record import RunRecord, read_phase_log, split_credentials, strip_credentials
-from scenarios.sampler import Sampler
+from scenarios.sampler import Sampler, choose_server_side
 from scenarios.schedule import Schedule
 
 PROGRESS_EVERY_S = 2.0
@@ -51,6 +48,11 @@ BUDGET_RUN_LIMIT_S = 900.0
 #: The embedded service's per-request log: one line per request is megabytes per run, and
 #: the run has every request in requests.csv anyway; start-up and errors are always logged.
 ACCESS_LOG_ENV = "MARKET_API_ACCESS_LOG"
+#: The embedded service answers /health once it is up; with injected faults it may answer
+#: 503 now and then, so its start check is patient.
+SERVICE_PATIENCE_S = 30.0
+#: The kit's shape alone, loaded beside a user's locustfile.
+KIT_SHAPE_MODULE = PACKAGE_DIR / "kit_shape.py"
 
 
 class RunError(Exception):
@@ -60,21 +62,6 @@ class RunError(Exception):
 class Interrupted(Exception):
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    scenario: str
-    host: str | None = None
-    out: Path = Path("results")
-    users: int | None = None
-    time_scale: float = 1.0
-    processes: int = 0
-    fail_on: str = "critical"
-    duration: float | None = None
-    think_time: str | None = None
-    thresholds: Path | None = None
-    service_access_log: bool = False
 
 
 def say(message: str) -> None:
@@ -95,12 +82,6 @@ def create_run_dir(out: Path, scenario: str) -> Path:
     except OSError as exc:
         raise RunError(f"cannot create a run directory in {out}: {exc.strerror}") from None
     raise RunError(f"cannot create a run directory in {out}: too many runs this second")
-
-
-def thresholds_file(path: Path | None) -> Path | None:
-    """The thresholds file a run uses, absolute (Locust gets it); None for the built-in table."""
-    found = thresholds_path(path)
-    return None if found is None else found.resolve()
 
 
 def load_run_thresholds(path: Path | None) -> Thresholds:
@@ -133,16 +114,17 @@ def run_limit_s(schedule: Schedule | None, thresholds: Thresholds, options: RunO
     return limit
 
 
-def locust_argv(
-    options: RunOptions,
-    scenario: Scenario,
-    host: str,
-    run_dir: Path,
-    thresholds: Path | None = None,
-) -> list[str]:
+def locust_argv(plan: RunPlan, host: str, run_dir: Path) -> list[str]:
+    """Locust's command line: the scenario's module (or the kit's shape beside the user's
+    locustfile), the run directory's files and the run's schedule. Nothing secret goes here:
+    ``ps`` shows it."""
+    options = plan.options
+    locustfile = str(plan.scenario.module)
+    if options.locustfile is not None:
+        locustfile = f"{KIT_SHAPE_MODULE},{options.locustfile.resolve()}"
     argv = [
         sys.executable, "-m", "locust",
-        "-f", str(scenario.module),
+        "-f", locustfile,
         "--headless", "--only-summary",
         "--host", host,
         "--csv", str(run_dir / LOCUST_CSV_PREFIX), "--csv-full-history",
@@ -151,14 +133,14 @@ def locust_argv(
         "--time-scale", repr(options.time_scale),
         "--stop-timeout", str(STOP_TIMEOUT_S),
     ]  # fmt: skip
-    if thresholds is not None:
-        argv += ["--thresholds", str(thresholds)]
-    if options.users:
+    if plan.schedule is not None:
+        argv += ["--kit-schedule", plan.schedule.to_json()]
+    elif options.users:
         argv += ["--base-users", str(options.users)]
+    if plan.thresholds_path is not None:
+        argv += ["--thresholds", str(plan.thresholds_path)]
     if options.think_time:
         argv += ["--think-time", options.think_time]
-    if options.duration:
-        argv += ["--duration", repr(options.duration)]
     if options.processes:
         argv += ["--processes", str(options.processes)]
     return argv
@@ -194,17 +176,16 @@ def interrupts_held() -> Iterator[None]:
 
 
 class Run:
-    """One run of one scenario; ``execute()`` returns the exit code."""
+    """One run of one checked plan; ``execute()`` returns the exit code."""
 
-    def __init__(self, options: RunOptions) -> None:
-        if options.scenario not in SCENARIOS:
-            raise RunError(f"unknown scenario {options.scenario!r}")
-        self.options = options
-        self.scenario = SCENARIOS[options.scenario]
-        self.schedule = self.scenario.schedule(options.users, options.time_scale, options.duration)
-        self.thresholds_path = thresholds_file(options.thresholds)
-        self.thresholds = load_run_thresholds(self.thresholds_path)
-        self.limit_s = run_limit_s(self.schedule, self.thresholds, options)
+    def __init__(self, plan: RunPlan) -> None:
+        self.plan = plan
+        self.options = plan.options
+        self.scenario = plan.scenario
+        self.schedule = plan.schedule
+        self.thresholds_path = plan.thresholds_path
+        self.thresholds = plan.thresholds
+        self.limit_s = run_limit_s(self.schedule, self.thresholds, self.options)
         self.service: ChildProcess | None = None
         self.locust: ChildProcess | None = None
         self.sampler: Sampler | None = None
@@ -215,11 +196,9 @@ class Run:
             return self._execute()
 
     def _execute(self) -> int:
-        options = self.options
-        if options.host is not None and not reachable(options.host):
-            raise RunError(
-                f"cannot reach {strip_credentials(options.host)}/health: is the service running?"
-            )
+        options, plan = self.options, self.plan
+        if options.host is not None:  # before anything is written or started
+            self._check_health(options.host, HOST_PATIENCE_S)
         self.run_dir = create_run_dir(options.out, self.scenario.name)
         say(f"run directory: {self.run_dir}")
         self.record = RunRecord(
@@ -227,10 +206,14 @@ class Run:
             host=options.host or "",
             started=time.time(),
             time_scale=options.time_scale,
-            users=options.users or self.scenario.users,
+            users=self._first_phase_users(),
             processes=options.processes,
-            think_time=options.think_time or "default",
+            think_time=options.think_time or ("locustfile" if options.locustfile else "default"),
             recovery=self._recovery_limits(),
+            locustfile=str(options.locustfile) if options.locustfile is not None else None,
+            schedule=plan.schedule_origin,
+            health_path=plan.health_path,
+            headers=sorted(plan.headers),
         )
         failure: str | None = None
         try:
@@ -250,6 +233,24 @@ class Run:
             raise RunError(f"{reason}; nothing to report (see {self.run_dir})")
         return self._report()
 
+    def _first_phase_users(self) -> int:
+        if self.schedule is not None:
+            return self.schedule.phases[0].users
+        return self.options.users or self.scenario.users
+
+    def _request_headers(self, host: str) -> dict[str, str]:
+        """What the start check and the sampler send: the run's headers and credentials."""
+        return with_basic_auth(self.plan.headers, split_credentials(host)[1])
+
+    def _check_health(self, host: str, patience_s: float) -> None:
+        if self.plan.health_path is None:
+            return
+        clean_host = strip_credentials(host)
+        try:
+            check_health(clean_host, self.plan.health_path, self._request_headers(host), patience_s)
+        except HealthError as exc:
+            raise RunError(str(exc)) from None
+
     def _recovery_limits(self) -> dict[str, float] | None:
         if self.schedule is None or not self.schedule.has_spike:
             return None
@@ -267,16 +268,32 @@ class Run:
             self.service, host = start_service(
                 self.run_dir / SERVICE_LOG, env=service_env(self.options.service_access_log)
             )
+            self._check_health(host, SERVICE_PATIENCE_S)
         self.record.host = host
-        self.sampler = Sampler(host, self.run_dir / SERVER_HISTORY)
-        self.sampler.start()
         clean_host, credentials = split_credentials(host)
-        argv = locust_argv(
-            self.options, self.scenario, clean_host, self.run_dir, self.thresholds_path
-        )
-        self.locust = ChildProcess(argv, self.run_dir / LOCUST_LOG, locust_env(credentials))
-        say(f"running {self.scenario.name} against {clean_host}")
+        self._start_sampler(host)
+        argv = locust_argv(self.plan, clean_host, self.run_dir)
+        env = locust_env(credentials, self.plan.headers)
+        self.locust = ChildProcess(argv, self.run_dir / LOCUST_LOG, env)
+        users = f" with {self.options.locustfile}" if self.options.locustfile else ""
+        say(f"running {self.scenario.name}{users} against {clean_host}")
         self._supervise()
+
+    def _start_sampler(self, host: str) -> None:
+        options = self.options
+        server = choose_server_side(
+            strip_credentials(host),
+            options.prometheus,
+            options.server_metrics,
+            self._request_headers(host),
+        )
+        self.record.server_source, self.record.server_note = server.description, server.note
+        if server.source is None:
+            say(f"server side not sampled: {server.note}")
+            return
+        self.sampler = Sampler(server.source, self.run_dir / SERVER_HISTORY)
+        self.sampler.start()
+        say(f"sampling the server side from {server.description}")
 
     def _supervise(self) -> None:
         assert self.locust is not None
@@ -341,9 +358,14 @@ class Run:
         return result.exit_code
 
 
-def locust_env(credentials: tuple[str, str] | None) -> dict[str, str]:
-    """This environment, plus the target's credentials out of band when it has any."""
+def locust_env(
+    credentials: tuple[str, str] | None, headers: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """This environment, plus the target's credentials and headers out of band: Locust's
+    command line is visible to ``ps`` and its options to the web UI."""
     env = dict(os.environ)
     if credentials is not None:
         env[BASIC_AUTH_ENV] = ":".join(credentials)
+    if headers:
+        env[HEADERS_ENV] = encode_for_environment(headers)
     return env

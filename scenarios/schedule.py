@@ -8,7 +8,8 @@ the reports and the recovery watch never go by names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import json
+from dataclasses import asdict, dataclass, replace
 
 from reports.run_format import ROLE_BASELINE, ROLE_RECOVERY, ROLE_SPIKE, ROLE_STEADY, ROLES
 
@@ -40,6 +41,15 @@ class Schedule:
     @property
     def duration_s(self) -> float:
         return sum(p.duration_s for p in self.phases)
+
+    def to_json(self) -> str:
+        """The schedule as the runner hands it to Locust (``--kit-schedule``)."""
+        return json.dumps([asdict(p) for p in self.phases], separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Schedule:
+        """The inverse of ``to_json``; ValueError (or TypeError) for anything else."""
+        return cls(tuple(Phase(**phase) for phase in json.loads(text)))
 
     def scaled(self, time_scale: float) -> Schedule:
         """Every phase ``time_scale`` times as long (0.1 = ten times shorter)."""
@@ -83,13 +93,18 @@ class Schedule:
 
     @property
     def has_spike(self) -> bool:
-        """A baseline, then a spike, then a recovery: what degradation and recovery need."""
+        """A baseline, later a spike, right after it a recovery: what the recovery watch needs."""
         spike = self.index_of(ROLE_SPIKE)
+        baseline = self.index_of(ROLE_BASELINE)
         return (
             spike is not None
-            and self.index_of(ROLE_BASELINE) == spike - 1
+            and baseline is not None
+            and baseline < spike
             and self.index_of(ROLE_RECOVERY) == spike + 1
         )
+
+    def shortest_phase(self) -> Phase:
+        return min(self.phases, key=lambda p: p.duration_s)
 
 
 def spike_schedule() -> Schedule:

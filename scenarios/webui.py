@@ -1,26 +1,36 @@
-"""A live "Verdict" tab in Locust's web UI: each endpoint's level against the thresholds.
+"""A live "Verdict" tab in Locust's web UI: each endpoint's level against the thresholds,
+the overall verdict, and the reports of the tests run in it.
 
 It uses Locust's own extension points: ``extended_tabs``/``extended_tables`` in the page's
-template arguments and ``extended_stats`` added to the ``/stats/requests`` poll. The same
-rows are served as JSON at ``/verdict`` for scripts. Levels use the last ~10 s of response
-times (Locust's current percentiles), so the tab shows how the service is doing now.
+template arguments, ``extended_stats`` added to the ``/stats/requests`` poll and routes of
+its Flask app. The same content is served as JSON at ``/verdict`` for scripts. Levels use the
+last ~10 s of response times (Locust's current percentiles), so the tab shows how the service
+is doing now. Locust's tables show plain text, so a small script on the page shows the
+overall verdict above the table and colours the levels as the HTML report does. Each test's
+run directory (``scenarios.run_session``) is served under ``/kit-reports/``.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import requests
-from flask import Response, jsonify, request
+from flask import Response, abort, jsonify, redirect, request, send_file
 from locust import events
 from locust.env import Environment
 
 from perf_lib.thresholds import Level, Thresholds, worst
+from reports.palette import LEVEL_COLOURS
+from scenarios import run_session
+from scenarios.kit_reports import LAST_REPORT, PREFIX, report_url, served_file
 from scenarios.locust_support import load_thresholds
 
 TAB_KEY = "verdict"
+VERDICT_URL = "/verdict"
+SCRIPT = Path(__file__).with_name("templates") / "verdict_tab.js"
 CACHE_PROBE_EVERY_S = 2.0
 
 TABLE = [
@@ -87,17 +97,18 @@ class CacheProbe:
         return self.value
 
 
-def verdict_rows(environment: Environment, thresholds: Thresholds, probe: CacheProbe) -> list:
+def live_verdict(environment: Environment, thresholds: Thresholds, probe: CacheProbe) -> dict:
+    """The tab's rows (endpoints, then the service), the overall verdict (None before the
+    first request) and the URL of the last built report (None before the first)."""
     runner = environment.runner
-    if runner is None:
-        return []
-    entries = sorted(runner.stats.entries.values(), key=lambda e: e.name)
+    entries = sorted(runner.stats.entries.values(), key=lambda e: e.name) if runner else []
     rows = endpoint_rows(entries, thresholds)
-    overall = worst(Level[r["verdict"]] for r in rows).label.upper() if rows else "-"
+    overall = worst(Level[r["verdict"]] for r in rows).label.upper() if rows else None
     hit_rate = probe.hit_rate(environment.host)
     cache = "unavailable" if hit_rate is None else f"cache hit rate {hit_rate:.1f} %"
-    rows.append({"name": "Service", "verdict": overall, "levels": cache})
-    return rows
+    rows.append({"name": "Service", "verdict": overall or "-", "levels": cache})
+    report = run_session.last_report()
+    return {"overall": overall, "report": report_url(report) if report else None, "rows": rows}
 
 
 @events.init.add_listener
@@ -107,19 +118,47 @@ def _add_verdict_tab(environment: Environment, **_kwargs: Any) -> None:
         return
     thresholds = load_thresholds(getattr(environment.parsed_options, "thresholds", ""))
     probe = CacheProbe()
+    script = f"<script>{SCRIPT.read_text(encoding='utf-8')}</script>"
     web_ui.template_args["extended_tabs"] = [{"title": "Verdict", "key": TAB_KEY}]
     web_ui.template_args["extended_tables"] = [{"key": TAB_KEY, "structure": TABLE}]
+    web_ui.template_args["kit_verdict"] = {
+        "url": VERDICT_URL,
+        "marker": TABLE[-1]["title"],
+        "colours": LEVEL_COLOURS,
+    }
+    app = web_ui.app
 
-    @web_ui.app.route("/verdict")
+    @app.route(VERDICT_URL)
+    @web_ui.auth_required_if_enabled
     def verdict() -> Response:
-        return jsonify(verdict_rows(environment, thresholds, probe))
+        return jsonify(live_verdict(environment, thresholds, probe))
 
-    @web_ui.app.after_request
-    def add_verdict_stats(response: Response) -> Response:
-        if request.path != "/stats/requests" or response.status_code != 200:
+    @app.route(LAST_REPORT)
+    @web_ui.auth_required_if_enabled
+    def last_report() -> Response:
+        run_dir = run_session.last_report()
+        if run_dir is None:
+            abort(404, "no test's report has been built yet")
+        return redirect(report_url(run_dir))
+
+    @app.route(f"{PREFIX}/<name>/<file>")
+    @web_ui.auth_required_if_enabled
+    def run_file(name: str, file: str) -> Response:
+        path = served_file(run_session.run_dirs(), name, file)
+        if path is None:
+            abort(404)
+        return send_file(path)
+
+    @app.after_request
+    def extend_pages(response: Response) -> Response:
+        if response.status_code != 200:
             return response
-        document = json.loads(response.get_data())
-        rows = verdict_rows(environment, thresholds, probe)
-        document["extended_stats"] = [{"key": TAB_KEY, "data": rows}]
-        response.set_data(json.dumps(document))
+        if request.path == "/stats/requests":
+            document = json.loads(response.get_data())
+            rows = live_verdict(environment, thresholds, probe)["rows"]
+            document["extended_stats"] = [{"key": TAB_KEY, "data": rows}]
+            response.set_data(json.dumps(document))
+        elif request.endpoint == "locust.index":
+            page = response.get_data(as_text=True)
+            response.set_data(page.replace("</body>", f"{script}</body>", 1))
         return response

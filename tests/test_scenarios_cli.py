@@ -12,15 +12,10 @@ import pytest
 from perf_lib.thresholds import RecoveryLimits, Thresholds
 from scenarios.catalog import REQUEST_TIMEOUT_S, SCENARIOS, STOP_TIMEOUT_S
 from scenarios.cli import build_parser
+from scenarios.plan import RunOptions, plan_run, thresholds_file
 from scenarios.recovery_watch import extension_limit_s
-from scenarios.runner import (
-    GRACE_S,
-    RunOptions,
-    locust_argv,
-    run_limit_s,
-    service_env,
-    thresholds_file,
-)
+from scenarios.runner import GRACE_S, KIT_SHAPE_MODULE, locust_argv, run_limit_s, service_env
+from scenarios.schedule import Schedule
 from scenarios.web_ui_runner import locust_ui_argv
 from tests.e2e_helpers import REPO_ROOT
 
@@ -50,7 +45,7 @@ def test_a_bad_thresholds_file_is_refused_before_the_run_starts(tmp_path):
     out = tmp_path / "out"
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "scenarios", "run", "spike", "--time-scale", "0.01",
+        [sys.executable, "-m", "scenarios", "run", "spike", "--time-scale", "0.1",
          "--host", "http://127.0.0.1:9", "--thresholds", str(bad), "--out", str(out)],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
@@ -85,14 +80,37 @@ def test_the_embedded_service_logs_requests_only_when_asked(flag, value):
 
 
 def test_removed_users_finish_their_request_and_locust_gets_the_thresholds(tmp_path):
-    options = RunOptions(scenario="spike", time_scale=0.1)
     thresholds = tmp_path / "t.toml"
-    argv = locust_argv(options, SCENARIOS["spike"], "http://127.0.0.1:1", tmp_path, thresholds)
+    thresholds.write_text("")
+    plan = plan_run(RunOptions(scenario="spike", time_scale=0.1, thresholds=thresholds))
+    argv = locust_argv(plan, "http://127.0.0.1:1", tmp_path)
     assert argv[argv.index("--stop-timeout") + 1] == str(STOP_TIMEOUT_S)
     assert argv[argv.index("--thresholds") + 1] == str(thresholds)
     assert STOP_TIMEOUT_S > REQUEST_TIMEOUT_S  # a request ends (or fails) before it is cut
     ui = locust_ui_argv("http://127.0.0.1:1", "127.0.0.1", 8089, thresholds)
     assert ui[ui.index("--stop-timeout") + 1] == str(STOP_TIMEOUT_S)
+
+
+def test_locust_follows_the_runners_schedule_with_the_users_of_the_locustfile(tmp_path):
+    locustfile = tmp_path / "their_users.py"
+    options = RunOptions(scenario="spike", stages="2s:5,2s:20,4s:5", locustfile=locustfile)
+    plan = plan_run(options, inspect_locustfile=lambda path: ["Shopper"])
+    argv = locust_argv(plan, "http://127.0.0.1:1", tmp_path)
+    assert argv[argv.index("-f") + 1] == f"{KIT_SHAPE_MODULE},{locustfile.resolve()}"
+    followed = Schedule.from_json(argv[argv.index("--kit-schedule") + 1])
+    assert followed == plan.schedule
+    assert [p.users for p in followed.phases] == [5, 20, 5]
+    assert "--base-users" not in argv  # the schedule already holds the users
+
+
+def test_the_built_in_scenarios_hand_their_scaled_schedule_to_locust(tmp_path):
+    plan = plan_run(RunOptions(scenario="sustained", duration=30.0, time_scale=0.5, users=4))
+    argv = locust_argv(plan, "http://127.0.0.1:1", tmp_path)
+    assert argv[argv.index("-f") + 1] == str(SCENARIOS["sustained"].module)
+    (phase,) = Schedule.from_json(argv[argv.index("--kit-schedule") + 1]).phases
+    assert (phase.duration_s, phase.users) == (15.0, 4)
+    budget = locust_argv(plan_run(RunOptions(scenario="baseline", users=3)), "http://h:1", tmp_path)
+    assert "--kit-schedule" not in budget and budget[budget.index("--base-users") + 1] == "3"
 
 
 def test_the_thresholds_file_is_handed_on_by_its_absolute_path(tmp_path, monkeypatch):

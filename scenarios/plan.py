@@ -1,0 +1,166 @@
+"""A run's options, checked and resolved before anything starts.
+
+Everything that can be known to be wrong before the load is refused here, with one line: an
+option the chosen scenario does not use, a phase too short for Locust to follow, a bad
+thresholds, schedule or locustfile, a header whose environment variable is missing. Found
+later, each of these would cost the user a whole run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from perf_lib.thresholds import Thresholds, ThresholdsError, resolve_thresholds, thresholds_path
+from scenarios.catalog import SCENARIOS, Scenario
+from scenarios.headers import resolve_headers
+from scenarios.health import HEALTH_PATH, parse_health_path
+from scenarios.locustfile_check import LocustfileError, user_classes
+from scenarios.schedule import Schedule
+from scenarios.stages import load_schedule_file, parse_stages
+
+#: Locust changes the load once a second: a shorter phase would not be followed.
+MIN_PHASE_S = 1.0
+
+
+class PlanError(ValueError):
+    """An option that cannot work; the message is the one line the user sees."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    scenario: str
+    host: str | None = None
+    out: Path = Path("results")
+    users: int | None = None
+    time_scale: float = 1.0
+    processes: int = 0
+    fail_on: str = "critical"
+    duration: float | None = None
+    think_time: str | None = None
+    thresholds: Path | None = None
+    service_access_log: bool = False
+    locustfile: Path | None = None
+    stages: str | None = None
+    schedule_file: Path | None = None
+    health_path: str = HEALTH_PATH
+    headers: tuple[str, ...] = field(default=(), repr=False)  # may hold secrets
+    prometheus: str | None = None
+    server_metrics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    options: RunOptions
+    scenario: Scenario
+    schedule: Schedule | None  # None: a budgeted scenario
+    schedule_origin: str
+    thresholds_path: Path | None  # absolute; None: the built-in table
+    thresholds: Thresholds
+    health_path: str | None  # None: no start check
+    headers: dict[str, str] = field(repr=False)  # values are secrets: never shown
+    locust_users: list[str] | None = None  # the locustfile's user classes
+
+
+def plan_run(
+    options: RunOptions,
+    environ: Mapping[str, str] = os.environ,
+    inspect_locustfile: Callable[[Path], list[str]] = user_classes,
+) -> RunPlan:
+    """The checked plan of ``options``; PlanError for the first option that cannot work."""
+    if options.scenario not in SCENARIOS:
+        raise PlanError(f"unknown scenario {options.scenario!r}")
+    scenario = SCENARIOS[options.scenario]
+    _check_applicable(options, scenario)
+    schedule, origin = _schedule(options, scenario)
+    found = thresholds_file(options.thresholds)
+    try:
+        thresholds = resolve_thresholds(found)
+        health_path = parse_health_path(options.health_path)
+        headers = resolve_headers(options.headers, environ)
+    except (ThresholdsError, ValueError) as exc:
+        raise PlanError(str(exc)) from None
+    users = None
+    if options.locustfile is not None:
+        try:
+            users = inspect_locustfile(options.locustfile)
+        except LocustfileError as exc:
+            raise PlanError(str(exc)) from None
+    return RunPlan(
+        options, scenario, schedule, origin, found, thresholds, health_path, headers, users
+    )
+
+
+def thresholds_file(path: Path | None) -> Path | None:
+    """The thresholds file a run uses, absolute (Locust gets it); None for the built-in table."""
+    found = thresholds_path(path)
+    return None if found is None else found.resolve()
+
+
+def _check_applicable(options: RunOptions, scenario: Scenario) -> None:
+    """Refuse what the scenario would ignore: a silently ignored option misleads."""
+    timed = scenario.requests_per_user is None
+    if not timed:
+        for given, option in (
+            (options.locustfile, "--locustfile"),
+            (options.stages, "--stages"),
+            (options.schedule_file, "--schedule"),
+        ):
+            if given is not None:
+                raise PlanError(
+                    f"{scenario.name} is specific to the reference API (a fixed request budget "
+                    f"of its own endpoints): {option} works with spike or sustained"
+                )
+    if options.locustfile is not None and options.think_time is not None:
+        raise PlanError(
+            "--wait sets the built-in users' think time; a locustfile's users have their own "
+            "wait_time"
+        )
+    if options.stages is not None and options.schedule_file is not None:
+        raise PlanError("--stages and --schedule both set the phases: give one of them")
+    own_schedule = options.stages is not None or options.schedule_file is not None
+    if options.duration is not None and (scenario.duration_s is None or own_schedule):
+        if own_schedule:
+            used = "the stages set the length"
+        elif timed:
+            used = "its phases have fixed lengths"
+        else:
+            used = "it runs a fixed request budget"
+        raise PlanError(f"--duration applies to sustained only; {scenario.name}: {used}")
+    if options.server_metrics and options.prometheus is None:
+        raise PlanError("--server-metric chooses series of --prometheus: give its URL too")
+    if options.users is not None and own_schedule:
+        raise PlanError("--users does not apply with --stages or --schedule: they set the users")
+
+
+def _schedule(options: RunOptions, scenario: Scenario) -> tuple[Schedule | None, str]:
+    """The run's schedule, scaled, and where it came from."""
+    try:
+        if options.stages is not None:
+            own, origin = parse_stages(options.stages), f"--stages {options.stages}"
+        elif options.schedule_file is not None:
+            own, origin = load_schedule_file(options.schedule_file), str(options.schedule_file)
+        else:
+            own, origin = None, f"the {scenario.name} scenario"
+    except ValueError as exc:
+        where = "--stages: " if options.stages is not None else ""
+        raise PlanError(f"{where}{exc}") from None
+    if own is not None:
+        schedule: Schedule | None = own.scaled(options.time_scale)
+    else:
+        schedule = scenario.schedule(options.users, options.time_scale, options.duration)
+    if schedule is not None:
+        shortest = schedule.shortest_phase()
+        if shortest.duration_s < MIN_PHASE_S:
+            cause = (
+                f"--time-scale {options.time_scale:g} leaves phase"
+                if options.time_scale != 1
+                else "phase"
+            )
+            raise PlanError(
+                f"{cause} {shortest.name!r} {shortest.duration_s:.2g} s long; a phase needs at "
+                f"least {MIN_PHASE_S:g} s (Locust changes the load once a second)"
+            )
+    return schedule, origin

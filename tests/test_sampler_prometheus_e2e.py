@@ -1,0 +1,87 @@
+"""The Prometheus sampler against real endpoints: the reference service's /metrics and a plain
+prometheus_client exporter in its own process, each scraped for a few seconds on loopback."""
+
+from __future__ import annotations
+
+import csv
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import requests
+
+from scenarios.processes import ChildProcess, free_port
+from scenarios.prometheus_text import DEFAULT_PATTERNS
+from scenarios.sampler import Sampler, choose_server_side
+from scenarios.server_sources import Source
+from tests.e2e_helpers import wait_until
+
+pytestmark = pytest.mark.e2e
+
+SAMPLING_S = 3.0
+#: Any app instrumented with prometheus_client's defaults: process and Python runtime series.
+EXPORTER = (
+    "import sys, time\n"
+    "from prometheus_client import start_http_server\n"
+    "start_http_server(int(sys.argv[1]), addr='127.0.0.1')\n"
+    "time.sleep(120)\n"
+)
+
+
+def sample_for(source: Source, path: Path, meanwhile: Callable[[], object]) -> list[dict[str, str]]:
+    """server_history.csv's rows after ``SAMPLING_S`` of sampling, calling ``meanwhile`` often."""
+    sampler = Sampler(source, path)
+    sampler.start()
+    try:
+        deadline = time.monotonic() + SAMPLING_S
+        while time.monotonic() < deadline:
+            meanwhile()
+            time.sleep(0.1)
+    finally:
+        sampler.stop()
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_the_reference_services_request_counter_is_sampled_as_it_grows(live_service, tmp_path):
+    side = choose_server_side(live_service, live_service + "/metrics", DEFAULT_PATTERNS, {})
+    assert side.source is not None, side.note
+    columns = side.source.columns()
+    assert "market_api_requests_total" in columns
+    assert side.description == f"Prometheus {live_service}/metrics ({len(columns)} series)"
+
+    rows = sample_for(
+        side.source,
+        tmp_path / "server_history.csv",
+        lambda: requests.get(live_service + "/api/v1/symbols", timeout=2),
+    )
+    assert len(rows) >= 2
+    assert all(float(row[name]) > 0 for row in rows for name in columns)
+    counts = [float(row["market_api_requests_total"]) for row in rows]
+    assert counts == sorted(counts) and counts[-1] > counts[0]
+
+
+def test_an_apps_process_cpu_and_memory_are_sampled(tmp_path):
+    port = free_port()
+    exporter = ChildProcess([sys.executable, "-c", EXPORTER, str(port)], tmp_path / "app.log")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: answers(url + "/metrics"), 30, "the exporter to answer")
+        side = choose_server_side(url, url + "/metrics", DEFAULT_PATTERNS, {})
+        assert side.source is not None, side.note
+        columns = side.source.columns()
+        assert columns == ["process_cpu_seconds_total", "process_resident_memory_bytes"]
+        rows = sample_for(side.source, tmp_path / "server_history.csv", lambda: None)
+    finally:
+        exporter.stop()
+    assert len(rows) >= 2
+    assert all(float(row[name]) > 0 for row in rows for name in columns)
+
+
+def answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).ok
+    except requests.RequestException:
+        return False
