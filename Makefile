@@ -15,8 +15,15 @@ WEB_PORT ?= 8089
 FAST_JOBS ?= 2
 THRESHOLDS ?=
 SERVICE_ACCESS_LOG ?=
+LOCUSTFILE ?=
+STAGES ?=
+SCHEDULE ?=
+HEALTH_PATH ?=
+PROMETHEUS ?=
 
 RUN_FLAGS = $(if $(HOST),--host $(HOST)) $(if $(USERS),--users $(USERS)) --time-scale $(TIME_SCALE) --processes $(PROCESSES) --fail-on $(FAIL_ON) $(if $(OUT),--out $(OUT)) $(if $(THRESHOLDS),--thresholds $(THRESHOLDS)) $(if $(SERVICE_ACCESS_LOG),--service-access-log)
+# Your own API: make spike LOCUSTFILE=examples/locustfile.py HOST=http://127.0.0.1:8000 HEALTH_PATH=/healthz
+TARGET_FLAGS = $(if $(LOCUSTFILE),--locustfile $(LOCUSTFILE)) $(if $(STAGES),--stages $(STAGES)) $(if $(SCHEDULE),--schedule $(SCHEDULE)) $(if $(HEALTH_PATH),--health-path $(HEALTH_PATH)) $(if $(PROMETHEUS),--prometheus $(PROMETHEUS))
 
 .PHONY: test test-fast bench lint fuzz soak serve ui report spike baseline historical sustained browser clean
 
@@ -51,7 +58,7 @@ serve: $(STAMP)
 	$(PY) -m market_api
 
 spike baseline historical sustained: $(STAMP)
-	$(PY) -m scenarios run $@ $(RUN_FLAGS)
+	$(PY) -m scenarios run $@ $(RUN_FLAGS) $(TARGET_FLAGS)
 
 soak: $(STAMP)
 	$(PY) -m scenarios run sustained --duration 600 $(RUN_FLAGS)
