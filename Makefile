@@ -36,11 +36,13 @@ $(STAMP): pyproject.toml
 browser:
 	@tools/ensure-chromium
 
-# The tests without processes run on both cores; the end-to-end ones, which time real load,
-# run alone afterwards so that nothing else competes with them for the CPU.
+# The tests without processes run on both cores, and so do the end-to-end ones whose
+# assertions hold on a busy machine (each file on one worker: they share module fixtures);
+# the end-to-end ones that time real load run alone afterwards, with the CPU to themselves.
 test: $(STAMP) browser
 	$(PY) -m pytest -m "not e2e" -n $(FAST_JOBS)
-	$(PY) -m pytest -m e2e
+	$(PY) -m pytest -m "e2e and concurrent" -n $(FAST_JOBS) --dist loadfile
+	$(PY) -m pytest -m "e2e and not concurrent"
 
 # The edit loop: every test that starts no process (no command line, service, Locust or
 # browser), on FAST_JOBS processes (0: in this one).

@@ -5,8 +5,10 @@ Everything runs as real processes on 127.0.0.1; Locust only ever runs in a subpr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -167,3 +169,11 @@ def process_kinds(processes: list[psutil.Process]) -> set[str]:
             continue
         kinds |= {kind for kind in ("market_api", "locust") if kind in argv}
     return kinds
+
+
+def interrupt(process: ChildProcess, timeout: float) -> None:
+    """SIGINT to the whole group, as Ctrl-C in the terminal sends it; wait, then clean up."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.proc.pid, signal.SIGINT)
+    process.proc.wait(timeout=timeout)
+    process.stop()

@@ -17,7 +17,7 @@ import pytest
 from tests.e2e_helpers import REPO_ROOT
 from tests.test_own_api_e2e import Orders, orders_api
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.concurrent]
 
 
 def test_plain_locust_with_the_kit_leaves_a_run_the_report_can_build(tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -22,9 +21,10 @@ from pathlib import Path
 import pytest
 
 from scenarios.headers import basic_auth_value
+from scenarios.processes import ChildProcess
 from tests.e2e_helpers import REPO_ROOT, RunResult, run_scenario, wait_until
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.concurrent]
 
 ORDERS_API = REPO_ROOT / "examples" / "orders_api.py"
 LOCUSTFILE = "examples/locustfile.py"  # as typed in the repository root
@@ -51,27 +51,20 @@ def orders_api(directory: Path, *flags: str) -> Iterator[Orders]:
     """orders_api on a free loopback port, recording every request, stopped afterwards."""
     directory.mkdir(parents=True, exist_ok=True)
     stdout, record = directory / "orders.out", directory / "requests.jsonl"
-    with stdout.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, str(ORDERS_API), "--port", "0", "--record-headers", str(record),
-             *flags],
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    process = ChildProcess(
+        [sys.executable, str(ORDERS_API), "--port", "0", "--record-headers", str(record), *flags],
+        stdout,
+    )
     try:
 
         def listening() -> str | None:
-            assert process.poll() is None, stdout.read_text()
+            assert process.exit_code is None, stdout.read_text()
             text = stdout.read_text()
             return text.split("listening on ", 1)[1].strip() if "\n" in text else None
 
         yield Orders(wait_until(listening, 30, "orders_api to listen"), record)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        process.stop()
 
 
 @pytest.fixture(scope="module")

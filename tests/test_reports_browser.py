@@ -28,7 +28,7 @@ from reports import build_report
 from tests.e2e_helpers import wait_until
 from tests.reports_helpers import copy_real_fixture, spike_phases, spike_rows, write_run
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.concurrent]
 
 ARTIFACTS_ENV = "LOADKIT_TEST_ARTIFACTS"
 FLAGS = (

@@ -35,6 +35,7 @@ def assert_one_line_error(result, expected):
 
 
 @pytest.mark.e2e
+@pytest.mark.concurrent
 def test_build_prints_table_and_path_and_exits_per_verdict(tmp_path):
     run_dir = constant_run(tmp_path / "run", {"/x": (250.0, 200, 0)})  # degraded
     ok = cli("build", run_dir, cwd=tmp_path)  # no thresholds.toml there: built-in table
@@ -48,6 +49,7 @@ def test_build_prints_table_and_path_and_exits_per_verdict(tmp_path):
 
 
 @pytest.mark.e2e
+@pytest.mark.concurrent
 def test_build_critical_run_exits_1(tmp_path):
     run_dir = write_run(tmp_path / "run", spike_rows(7), spike_phases())
     result = cli("build", run_dir)
@@ -66,11 +68,13 @@ def test_build_critical_run_exits_1(tmp_path):
     ],
 )
 @pytest.mark.e2e
+@pytest.mark.concurrent
 def test_bad_input_is_one_line(args, expected):
     assert_one_line_error(cli(*args), expected)
 
 
 @pytest.mark.e2e
+@pytest.mark.concurrent
 def test_malformed_csv_is_one_line(tmp_path):
     run_dir = write_run(tmp_path / "run", spike_rows(7), spike_phases())
     (run_dir / "requests.csv").write_bytes(b"\x00\x01\x02garbage")
@@ -78,6 +82,7 @@ def test_malformed_csv_is_one_line(tmp_path):
 
 
 @pytest.mark.e2e
+@pytest.mark.concurrent
 def test_compare_exit_codes(tmp_path):
     base = constant_run(tmp_path / "base", {"/x": (100.0, 200, 0)})
     slower = constant_run(tmp_path / "new", {"/x": (130.0, 200, 0)})
@@ -90,6 +95,7 @@ def test_compare_exit_codes(tmp_path):
 
 
 @pytest.mark.e2e
+@pytest.mark.concurrent
 def test_every_option_has_help():
     import argparse
 
@@ -107,6 +113,7 @@ def test_every_option_has_help():
 
 
 @pytest.mark.e2e
+@pytest.mark.concurrent
 def test_compare_out_creates_the_directory(tmp_path):
     base = constant_run(tmp_path / "base", {"/x": (100.0, 200, 0)})
     new = constant_run(tmp_path / "new", {"/x": (100.0, 200, 0)})

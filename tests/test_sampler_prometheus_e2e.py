@@ -20,7 +20,7 @@ from scenarios.sampler import Sampler, choose_server_side
 from scenarios.server_sources import Source
 from tests.e2e_helpers import REPO_ROOT, wait_until
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.concurrent]
 
 SAMPLING_S = 3.0
 #: Any app instrumented with prometheus_client's defaults: process and Python runtime series.

@@ -39,6 +39,7 @@ def test_every_option_has_help_text(command):
 
 
 @pytest.mark.e2e
+@pytest.mark.concurrent
 def test_a_bad_thresholds_file_is_refused_before_the_run_starts(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[default\n")
@@ -57,6 +58,7 @@ def test_a_bad_thresholds_file_is_refused_before_the_run_starts(tmp_path):
 
 
 @pytest.mark.e2e
+@pytest.mark.concurrent
 def test_the_ui_refuses_a_bad_thresholds_file_too(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[recovery]\nhealthy_s = -1\n")

@@ -5,18 +5,15 @@ Locust gets the bare URL; the credentials go to its users out of band, as in ``s
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import sys
 
 import pytest
 import requests
 
 from scenarios.processes import ChildProcess, free_port
-from tests.e2e_helpers import REPO_ROOT, descendants, service_env, wait_until
+from tests.e2e_helpers import REPO_ROOT, descendants, interrupt, service_env, wait_until
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.concurrent]
 
 MARKER = "Pw4UiLeakCheck"
 
@@ -49,10 +46,7 @@ def test_the_web_ui_path_keeps_the_password_out_of_files_command_lines_and_pages
             pages[path] = requests.get(base + path, timeout=10).text
         command_lines = [" ".join(p.cmdline()) for p in descendants(ui.proc.pid)]
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(ui.proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
-        ui.proc.wait(timeout=90)
-        ui.stop()
+        interrupt(ui, timeout=90)
     assert ui.proc.returncode == 0
     assert live_service in pages["/"]  # the UI does show the target, without its password
     assert any("locust" in line for line in command_lines), command_lines

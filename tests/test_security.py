@@ -13,7 +13,7 @@ import requests
 from scenarios.processes import ChildProcess, free_port
 from tests.e2e_helpers import REPO_ROOT, run_scenario, service_env, wait_until
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.concurrent]
 
 MARKER = "QZMARK7F3"  # a well-formed ticker that no seeded symbol uses
 EXPOSED = [

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -18,9 +16,9 @@ import pytest
 import requests
 
 from scenarios.processes import ChildProcess, free_port
-from tests.e2e_helpers import REPO_ROOT, requests_log, service_env, wait_until
+from tests.e2e_helpers import REPO_ROOT, interrupt, requests_log, service_env, wait_until
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.concurrent]
 
 LEVELS = {"HEALTHY", "DEGRADED", "CRITICAL"}
 MANUAL = {"user_count": 2, "spawn_rate": 2, "user_classes": "MarketDataUser"}
@@ -90,7 +88,7 @@ def test_each_web_ui_test_gets_its_own_run_directory_and_report(seeded_db, tmp_p
         # 1: users and spawn rate typed into the form, stopped by hand after ~5 s.
         swarm(base, {**MANUAL, "host": service})
         wait_until(lambda: requests_flow(base), 30, "requests", every=0.2)
-        time.sleep(5)
+        time.sleep(3)
         requests.post(base + "/stop", timeout=70)
         first_url = wait_until(lambda: last_report(base), 60, "the first test's report", 0.5)
         first = run_dir_of(out, first_url)
@@ -129,10 +127,7 @@ def test_each_web_ui_test_gets_its_own_run_directory_and_report(seeded_db, tmp_p
         swarm(base, {**MANUAL, "host": service})
         wait_until(lambda: requests_flow(base), 30, "requests", every=0.2)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(ui.proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
-        ui.proc.wait(timeout=120)
-        ui.stop()
+        interrupt(ui, timeout=120)
     assert ui.proc.returncode == 0
     runs = {p.parent for p in out.glob("*/run.json")}
     (third,) = runs - {first, second}
