@@ -358,11 +358,18 @@ def _run_info(run: RunData, analysis: Analysis) -> dict[str, Any]:
         "started": meta.get("started"),
         "ended": meta.get("ended"),
         "time_scale": meta.get("time_scale"),
+        "locustfile": _text(meta.get("locustfile")),
+        "schedule": _text(meta.get("schedule")),
         "duration_s": _num(analysis.span_s),
         "versions": meta.get("versions") if isinstance(meta.get("versions"), dict) else {},
         "request_files": run.request_files,
         "locust_html": "locust.html" if run.has_locust_html else None,
     }
+
+
+def _text(value: Any) -> str | None:
+    """A run.json string shown in the report; None for anything else."""
+    return value if isinstance(value, str) and value else None
 
 
 def _numbers(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:

@@ -119,6 +119,7 @@ def test_spike_writes_a_full_run_directory(spike: RunResult) -> None:
     run = spike.json("run.json")
     assert run["locustfile"] == LOCUSTFILE and run["health_path"] == "/healthz"
     assert run["partial"] is False
+    assert spike.json("report.json")["run"]["locustfile"] == LOCUSTFILE  # the report says whose
     endpoints = {e["name"]: e for e in spike.json("report.json")["endpoints"]}
     # /orders is read and written: the two methods are two endpoints, as in Locust's table.
     assert set(endpoints) == {"GET /orders", "POST /orders", "/orders/[id]"}
