@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 #: 2: run.json phases carry a ``role``; run.json carries ``format_version`` and ``recovery``.
-FORMAT_VERSION = 2
+#: 3: requests.csv has ``intended_start``; run.json says the ``model``; generator.csv.
+FORMAT_VERSION = 3
 
 # Files written during a run.
 REQUEST_LOG = "requests.csv"
@@ -22,6 +23,10 @@ REQUEST_LOG = "requests.csv"
 WORKER_REQUEST_LOG = "requests-{worker}.csv"
 WORKER_REQUEST_LOG_GLOB = "requests-*.csv"
 PHASE_LOG = "phases.jsonl"
+#: The load generator's own health, once a second per Locust process that sends requests.
+GENERATOR_LOG = "generator.csv"
+WORKER_GENERATOR_LOG = "generator-{worker}.csv"
+WORKER_GENERATOR_LOG_GLOB = "generator-*.csv"
 RUN_RECORD = "run.json"
 SERVER_HISTORY = "server_history.csv"
 SERVICE_LOG = "service.log"
@@ -55,6 +60,8 @@ def names(columns: tuple[Column, ...]) -> tuple[str, ...]:
 #: requests.csv, in the order the request log writes them: one row per request.
 REQUEST_COLUMNS: tuple[Column, ...] = (
     Column("timestamp", "float"),  # epoch seconds at which the request was sent
+    # Epoch seconds at which it should have been sent (open model); empty in closed runs.
+    Column("intended_start", "float", required=False, empty_ok=True),
     Column("request_type", "str", required=False, empty_ok=True),
     Column("name", "str"),  # the route template, not the URL
     Column("response_time_ms", "float"),
@@ -105,6 +112,19 @@ def server_series_columns(header: Sequence[str]) -> tuple[Column, ...] | None:
             )
     return (timestamp, *(Column(n, "float", required=False, empty_ok=True) for n in metrics))
 
+
+#: generator.csv: per second, what the generator meant to send and what it did. In a closed
+#: run only ``timestamp`` and ``cpu_pct`` are filled: users send when the previous reply came.
+GENERATOR_COLUMNS: tuple[Column, ...] = (
+    Column("timestamp", "float"),  # epoch seconds: the end of the second described
+    Column("intended", "int", empty_ok=True),  # arrivals due in that second
+    Column("sent", "int", empty_ok=True),  # of them, sent
+    Column("dropped", "int", empty_ok=True),  # of them, dropped: max in flight reached
+    Column("lag_p50_ms", "float", empty_ok=True),  # actual send - intended send, of the sent
+    Column("lag_p99_ms", "float", empty_ok=True),
+    Column("in_flight", "int", empty_ok=True),  # requests outstanding at the end of the second
+    Column("cpu_pct", "float", empty_ok=True),  # this process's CPU, % of one core
+)
 
 # Locust's own CSVs (``--csv locust --csv-full-history``), as far as the reports read them.
 _LOCUST_PERCENTILES = ("50%", "95%", "99%")
@@ -164,10 +184,18 @@ RUN_KEYS: tuple[str, ...] = (
     "headers",  # the names of the headers sent with every request (never their values)
     "server_source",  # what server_history.csv was sampled from; null: not sampled
     "server_note",  # why the server side was not sampled, when it was not
+    "model",  # "closed" (users wait for replies) or "open" (arrivals on their own schedule)
+    "rate",  # open: the first phase's arrivals per second; null in closed runs
+    "max_in_flight",  # open: requests outstanding at most, beyond which arrivals are dropped
+    "arrivals",  # open: "uniform" or "poisson"
     "versions",
 )
 #: Each of run.json's phases; ``start`` and ``end`` are the actual epoch seconds.
 PHASE_KEYS: tuple[str, ...] = ("name", "role", "start", "end", "users")
+#: Open runs' phases also carry ``rate``: their target arrivals per second.
+OPEN_PHASE_KEYS: tuple[str, ...] = (*PHASE_KEYS, "rate")
+MODEL_CLOSED = "closed"
+MODEL_OPEN = "open"
 
 # What a phase is, whatever it is called: reports judge degradation and recovery by role.
 ROLE_BASELINE = "baseline"

@@ -22,6 +22,12 @@ REQUEST_TIMEOUT_S = 60.0
 #: the wait is only ever that long when the service hangs; Locust takes whole seconds.
 STOP_TIMEOUT_S = int(REQUEST_TIMEOUT_S) + 5
 
+#: The open model: arrivals per second in the first phase when --rate is not given (the
+#: embedded service holds this, and the spike's x5, healthy on a 2-core machine beside the
+#: load generator), and the requests outstanding at most (k6's maxVUs) before arrivals drop.
+OPEN_DEFAULT_RATE = 200.0
+OPEN_DEFAULT_MAX_IN_FLIGHT = 200
+
 #: Think time (seconds, min..max) between a user's requests, per scenario. The budgeted
 #: scenarios run flat out (their request count is fixed). Sustained and spike are paced so
 #: that the load generator never becomes the limit: on a shared 2-core machine Locust needs
@@ -58,6 +64,11 @@ class Scenario:
     @property
     def module(self) -> Path:
         return PACKAGE_DIR / f"{self.name}.py"
+
+    @property
+    def open_module(self) -> Path:
+        """The open model's shape and driver for this scenario (timed scenarios only)."""
+        return PACKAGE_DIR / f"open_{self.name}.py"
 
     def schedule(
         self, users: int | None = None, time_scale: float = 1.0, duration_s: float | None = None

@@ -13,7 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from perf_lib.cli import OneLineParser
-from scenarios.catalog import SCENARIOS, parse_think_time
+from reports.run_format import MODEL_CLOSED, MODEL_OPEN
+from scenarios.arrivals import ARRIVALS
+from scenarios.catalog import (
+    OPEN_DEFAULT_MAX_IN_FLIGHT,
+    OPEN_DEFAULT_RATE,
+    SCENARIOS,
+    parse_think_time,
+)
 from scenarios.health import HEALTH_PATH
 from scenarios.plan import PlanError, RunOptions, plan_run
 from scenarios.runner import Interrupted, Run, RunError, say
@@ -111,6 +118,7 @@ def build_parser() -> OneLineParser:
     )
     _add_service_access_log(run)
     _add_target_options(run)
+    _add_model_options(run)
 
     ui = commands.add_parser("ui", help="the service plus Locust's web UI with every scenario")
     ui.add_argument("--host", type=_host, help="test this URL instead of the embedded service")
@@ -188,6 +196,34 @@ def _add_target_options(run: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_model_options(run: argparse.ArgumentParser) -> None:
+    """Closed (users wait for replies, the default) or open (arrivals on their own schedule)."""
+    run.add_argument(
+        "--model",
+        choices=(MODEL_CLOSED, MODEL_OPEN),
+        default=MODEL_CLOSED,
+        help="closed: users wait for each reply (default); open: requests arrive at --rate "
+        "whatever the replies do, and latency counts from when each was due",
+    )
+    run.add_argument(
+        "--rate",
+        type=_positive_float,
+        help=f"open model: arrivals per second in the first phase (default "
+        f"{OPEN_DEFAULT_RATE:g}; the spike's phases are R, 5R, R)",
+    )
+    run.add_argument(
+        "--max-in-flight",
+        type=_positive_int,
+        help=f"open model: requests outstanding at most; later arrivals are dropped and counted "
+        f"(default {OPEN_DEFAULT_MAX_IN_FLIGHT})",
+    )
+    run.add_argument(
+        "--arrivals",
+        choices=ARRIVALS,
+        help="open model: evenly spaced (uniform, the default) or a Poisson process",
+    )
+
+
 def _add_service_access_log(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--service-access-log",
@@ -229,6 +265,10 @@ def main(argv: list[str] | None = None) -> int:
             headers=tuple(args.headers),
             prometheus=args.prometheus,
             server_metrics=tuple(args.server_metrics),
+            model=args.model,
+            rate=args.rate,
+            max_in_flight=args.max_in_flight,
+            arrivals=args.arrivals,
         )
         return Run(plan_run(options)).execute()
     except PlanError as exc:

@@ -14,6 +14,7 @@ from locust import FastHttpUser, LoadTestShape, events
 from locust.exception import StopUser
 from locust.runners import MasterRunner
 
+import scenarios.generator_log  # noqa: F401  (the generator's CPU, and open-model counts)
 import scenarios.user_headers  # noqa: F401  (every user sends the run's headers)
 from perf_lib.thresholds import Thresholds, ThresholdsError, resolve_thresholds
 from reports.run_format import ROLE_BASELINE, ROLE_RECOVERY, ROLE_STEADY
@@ -168,13 +169,16 @@ class _LoggingShape(LoadTestShape):
         if self.runner is not None:
             write_phase_event(self.runner.environment, at, **event)
 
-    def enter(self, name: str, role: str, users: int, now: float) -> bool:
-        """Log the phase if it is new; True when it is."""
+    def enter(
+        self, name: str, role: str, users: int, now: float, rate: float | None = None
+    ) -> bool:
+        """Log the phase if it is new (with its arrival rate in the open model); True if so."""
         if (name, role, users) == self.current:
             return False
         self.current = (name, role, users)
         self.entered[role] = now
-        self.log_event(now, event="phase", name=name, role=role, users=users)
+        extra = {} if rate is None else {"rate": rate}
+        self.log_event(now, event="phase", name=name, role=role, users=users, **extra)
         return True
 
     def finish(self, now: float) -> None:
@@ -192,6 +196,8 @@ class ScheduleShape(_LoggingShape):
     """
 
     abstract = True
+    #: An open shape's phases are arrival rates, sent by OpenMarketDataUser's drivers.
+    open_model: ClassVar[bool] = False
 
     def reset_run(self) -> None:
         super().reset_run()
@@ -201,7 +207,8 @@ class ScheduleShape(_LoggingShape):
         self._watched: tuple[Any, ...] | None = None
 
     def schedule(self) -> Schedule:
-        """The runner's schedule when it gives one, else the scenario's from the options."""
+        """The runner's schedule when it gives one, else the scenario's from the options
+        (as arrivals at ``--arrival-rate`` for an open shape)."""
         given = self.option("kit_schedule", "")
         if given:
             return Schedule.from_json(given)
@@ -210,7 +217,7 @@ class ScheduleShape(_LoggingShape):
         time_scale = self.option("time_scale", 1.0) or 1.0
         schedule = scenario.schedule(users, time_scale, self.option("duration", 0.0) or None)
         assert schedule is not None
-        return schedule
+        return schedule.open_model(self.option("arrival_rate")) if self.open_model else schedule
 
     def make_watch(self, schedule: Schedule) -> RecoveryWatch | None:
         """A watch for schedules with a spike; None for the others."""
@@ -238,7 +245,7 @@ class ScheduleShape(_LoggingShape):
             if phase is None or not self._recovery_goes_on(phase, now):
                 self.finish(now)
                 return None
-        elif self.enter(phase.name, phase.role, phase.users, now):
+        elif self.enter(phase.name, phase.role, phase.users, now, phase.rate):
             left, self._phase = self._phase, phase
             if watch is not None and left is not None and left.role == ROLE_BASELINE:
                 watch.baseline_phase(self.entered[ROLE_BASELINE], now)

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from perf_lib.thresholds import Thresholds, ThresholdsError, resolve_thresholds, thresholds_path
-from scenarios.catalog import SCENARIOS, Scenario
+from reports.run_format import MODEL_CLOSED, MODEL_OPEN
+from scenarios.catalog import OPEN_DEFAULT_RATE, SCENARIOS, Scenario
 from scenarios.headers import resolve_headers
 from scenarios.health import HEALTH_PATH, parse_health_path
 from scenarios.locustfile_check import LocustfileError, user_classes
@@ -49,6 +50,10 @@ class RunOptions:
     headers: tuple[str, ...] = field(default=(), repr=False)  # may hold secrets
     prometheus: str | None = None
     server_metrics: tuple[str, ...] = ()
+    model: str = MODEL_CLOSED
+    rate: float | None = None
+    max_in_flight: int | None = None
+    arrivals: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,7 @@ def _check_applicable(options: RunOptions, scenario: Scenario) -> None:
             "--wait sets the built-in users' think time; a locustfile's users have their own "
             "wait_time"
         )
+    _check_model(options, scenario, timed)
     if options.stages is not None and options.schedule_file is not None:
         raise PlanError("--stages and --schedule both set the phases: give one of them")
     own_schedule = options.stages is not None or options.schedule_file is not None
@@ -133,6 +139,29 @@ def _check_applicable(options: RunOptions, scenario: Scenario) -> None:
         raise PlanError("--server-metric chooses series of --prometheus: give its URL too")
     if options.users is not None and own_schedule:
         raise PlanError("--users does not apply with --stages or --schedule: they set the users")
+
+
+def _check_model(options: RunOptions, scenario: Scenario, timed: bool) -> None:
+    open_only = (
+        (options.rate, "--rate"),
+        (options.max_in_flight, "--max-in-flight"),
+        (options.arrivals, "--arrivals"),
+    )
+    if options.model != MODEL_OPEN:
+        for given, option in open_only:
+            if given is not None:
+                raise PlanError(f"{option} applies to the open model: add --model open")
+        return
+    if not timed:
+        raise PlanError(f"--model open runs spike or sustained; {scenario.name} runs a budget")
+    if options.locustfile is not None:
+        raise PlanError("--model open sends the built-in users' mix; a locustfile runs closed")
+    if options.users is not None:
+        raise PlanError("the open model sets arrivals, not users: use --rate")
+    if options.think_time is not None:
+        raise PlanError("the open model has no think time: arrivals follow --rate")
+    if options.rate is not None and (options.stages or options.schedule_file):
+        raise PlanError("with --model open, the stages' numbers are the rates: drop --rate")
 
 
 def _schedule(options: RunOptions, scenario: Scenario) -> tuple[Schedule | None, str]:
@@ -151,6 +180,11 @@ def _schedule(options: RunOptions, scenario: Scenario) -> tuple[Schedule | None,
         schedule: Schedule | None = own.scaled(options.time_scale)
     else:
         schedule = scenario.schedule(options.users, options.time_scale, options.duration)
+    if options.model == MODEL_OPEN and schedule is not None:
+        # Own stages give rates (DURATION:RATE); the scenarios' phases scale from --rate.
+        first = schedule.phases[0].users if own is not None else None
+        rate = options.rate or first or OPEN_DEFAULT_RATE
+        schedule = schedule.open_model(rate, drivers=max(1, options.processes))
     if schedule is not None:
         shortest = schedule.shortest_phase()
         if shortest.duration_s < MIN_PHASE_S:

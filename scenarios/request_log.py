@@ -23,6 +23,8 @@ HEADER = names(REQUEST_COLUMNS)
 
 #: Rows buffered before a flush: a killed load generator loses at most this many.
 FLUSH_EVERY = 200
+#: The request event's context key for the open model's intended send time (epoch seconds).
+INTENDED_START = "intended_start"
 
 
 def file_name(options: Any) -> str:
@@ -60,15 +62,18 @@ class RequestLog(CsvRequestLogger):
         exception: Any = None,
         response: Any = None,
         start_time: float | None = None,
+        context: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         if self._writer is None:
             return
+        intended = (context or {}).get(INTENDED_START)
         headers = getattr(response, "headers", None) or {}
         server_ms = server_time_ms(headers.get("Server-Timing"))
         status = getattr(response, "status_code", 0) or 0
         row = {
             "timestamp": f"{start_time:.6f}" if start_time is not None else "",
+            "intended_start": f"{intended:.6f}" if intended is not None else "",
             "request_type": request_type,
             "name": name,
             "response_time_ms": response_time if response_time is not None else "",

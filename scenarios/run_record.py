@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from reports.run_format import FORMAT_VERSION, PHASE_LOG, RUN_RECORD
+from reports.run_format import FORMAT_VERSION, MODEL_CLOSED, PHASE_LOG, RUN_RECORD
 
 
 def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
@@ -76,6 +76,7 @@ def phases_from_log(events: list[dict[str, Any]], ended: float) -> list[dict[str
                 "start": event["time"],
                 "end": following,
                 "users": event["users"],
+                **({"rate": event["rate"]} if "rate" in event else {}),
             }
         )
     return phases
@@ -101,6 +102,10 @@ class RunRecord:
     headers: list[str] = field(default_factory=list)  # names only: values are secrets
     server_source: str | None = None
     server_note: str | None = None
+    model: str = MODEL_CLOSED
+    rate: float | None = None  # open: the first phase's arrivals per second
+    max_in_flight: int | None = None
+    arrivals: str | None = None
 
     def document(self, run_dir: Path) -> dict[str, Any]:
         ended = self.ended if self.ended is not None else self.started
@@ -124,6 +129,10 @@ class RunRecord:
             "headers": self.headers,
             "server_source": self.server_source,
             "server_note": self.server_note,
+            "model": self.model,
+            "rate": self.rate,
+            "max_in_flight": self.max_in_flight,
+            "arrivals": self.arrivals,
             "versions": versions(),
         }
 

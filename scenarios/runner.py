@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from perf_lib.thresholds import Thresholds, ThresholdsError, resolve_thresholds
 from reports.errors import ReportInputError
@@ -26,11 +27,19 @@ from reports.run_format import (
     LOCUST_HTML,
     LOCUST_LOG,
     LOCUST_STATS,
+    MODEL_CLOSED,
+    MODEL_OPEN,
     ROLE_RECOVERY,
     SERVER_HISTORY,
     SERVICE_LOG,
 )
-from scenarios.catalog import BASIC_AUTH_ENV, PACKAGE_DIR, STOP_TIMEOUT_S
+from scenarios.arrivals import UNIFORM
+from scenarios.catalog import (
+    BASIC_AUTH_ENV,
+    OPEN_DEFAULT_MAX_IN_FLIGHT,
+    PACKAGE_DIR,
+    STOP_TIMEOUT_S,
+)
 from scenarios.headers import HEADERS_ENV, encode_for_environment, with_basic_auth
 from scenarios.health import HOST_PATIENCE_S, HealthError, check_health
 from scenarios.plan import RunOptions, RunPlan
@@ -120,7 +129,9 @@ def locust_argv(plan: RunPlan, host: str, run_dir: Path) -> list[str]:
     ``ps`` shows it."""
     options = plan.options
     locustfile = str(plan.scenario.module)
-    if options.locustfile is not None:
+    if options.model == MODEL_OPEN:
+        locustfile = str(plan.scenario.open_module)
+    elif options.locustfile is not None:
         locustfile = f"{KIT_SHAPE_MODULE},{options.locustfile.resolve()}"
     argv = [
         sys.executable, "-m", "locust",
@@ -143,6 +154,12 @@ def locust_argv(plan: RunPlan, host: str, run_dir: Path) -> list[str]:
         argv += ["--think-time", options.think_time]
     if options.processes:
         argv += ["--processes", str(options.processes)]
+    if options.model == MODEL_OPEN:
+        argv += [
+            "--max-in-flight", str(options.max_in_flight or OPEN_DEFAULT_MAX_IN_FLIGHT),
+            "--arrivals", options.arrivals or UNIFORM,
+            "--open-workers", str(max(1, options.processes)),
+        ]  # fmt: skip
     return argv
 
 
@@ -214,6 +231,7 @@ class Run:
             schedule=plan.schedule_origin,
             health_path=plan.health_path,
             headers=sorted(plan.headers),
+            **self._model_record(),
         )
         failure: str | None = None
         try:
@@ -232,6 +250,18 @@ class Run:
             reason = failure or self.record.partial_reason or "Locust wrote no statistics"
             raise RunError(f"{reason}; nothing to report (see {self.run_dir})")
         return self._report()
+
+    def _model_record(self) -> dict[str, Any]:
+        """run.json's model fields: what an open run offered, at most in flight, how spaced."""
+        options = self.options
+        if options.model != MODEL_OPEN or self.schedule is None:
+            return {"model": MODEL_CLOSED}
+        return {
+            "model": MODEL_OPEN,
+            "rate": self.schedule.phases[0].rate,
+            "max_in_flight": options.max_in_flight or OPEN_DEFAULT_MAX_IN_FLIGHT,
+            "arrivals": options.arrivals or UNIFORM,
+        }
 
     def _first_phase_users(self) -> int:
         if self.schedule is not None:

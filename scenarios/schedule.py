@@ -21,6 +21,8 @@ class Phase:
     users: int
     spawn_rate: float  # users started (or stopped) per second when entering the phase
     role: str = ROLE_STEADY
+    #: Open model: arrivals per second (the users are then the load generator's drivers).
+    rate: float | None = None
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class Schedule:
         for phase in self.phases:
             if phase.duration_s <= 0 or phase.users < 1 or phase.spawn_rate <= 0:
                 raise ValueError(f"phase {phase.name!r} needs a positive duration, users and rate")
+            if phase.rate is not None and not 0 < phase.rate < float("inf"):
+                raise ValueError(f"phase {phase.name!r} needs a positive rate, not {phase.rate}")
             if phase.role not in ROLES:
                 raise ValueError(
                     f"phase {phase.name!r}: role {phase.role!r} is not one of {', '.join(ROLES)}"
@@ -74,6 +78,23 @@ class Schedule:
                 for p in self.phases
             )
         )
+
+    def open_model(self, base_rate: float, drivers: int = 1) -> Schedule:
+        """The same phases as arrivals: ``base_rate`` per second in the first phase and the
+        others in proportion to their users (the spike's x5), each sent by ``drivers``."""
+        first = self.phases[0].users
+        return Schedule(
+            tuple(
+                replace(
+                    p, users=drivers, spawn_rate=float(drivers), rate=base_rate * p.users / first
+                )
+                for p in self.phases
+            )
+        )
+
+    @property
+    def is_open(self) -> bool:
+        return any(p.rate is not None for p in self.phases)
 
     def phase_at(self, elapsed_s: float) -> Phase | None:
         """The phase running ``elapsed_s`` seconds into the schedule; None once it is over."""

@@ -137,3 +137,14 @@ def test_the_run_limit_allows_for_the_recovery_watch(processes):
     assert run_limit_s(sustained, thresholds, options) == pytest.approx(
         6 + GRACE_S + STOP_TIMEOUT_S
     )
+
+
+def test_an_open_run_hands_locust_its_driver_module_and_the_cap(tmp_path):
+    options = RunOptions(scenario="spike", model="open", rate=50.0, max_in_flight=30, processes=2)
+    argv = locust_argv(plan_run(options), "http://127.0.0.1:1", tmp_path)
+    assert argv[argv.index("-f") + 1] == str(SCENARIOS["spike"].open_module)
+    assert argv[argv.index("--max-in-flight") + 1] == "30"
+    assert argv[argv.index("--arrivals") + 1] == "uniform"
+    assert argv[argv.index("--open-workers") + 1] == "2"
+    rates = [p.rate for p in Schedule.from_json(argv[argv.index("--kit-schedule") + 1]).phases]
+    assert rates == [50.0, 250.0, 50.0]

@@ -151,3 +151,31 @@ def test_the_plan_never_shows_a_header_value():
     found = plan(headers=(f"X-Key: {MARKER}",))
     assert found.headers == {"X-Key": MARKER}
     assert MARKER not in repr(found)  # nor in the options it keeps
+
+
+@pytest.mark.parametrize(
+    ("scenario", "options", "message"),
+    [("spike", {"rate": 50.0}, "--rate applies to the open model: add --model open"),
+     ("spike", {"arrivals": "poisson"}, "--arrivals applies to the open model: add --model open"),
+     ("baseline", {"model": "open"},
+      "--model open runs spike or sustained; baseline runs a budget"),
+     ("spike", {"model": "open", "users": 5},
+      "the open model sets arrivals, not users: use --rate"),
+     ("spike", {"model": "open", "think_time": "0.1"},
+      "the open model has no think time: arrivals follow --rate"),
+     ("spike", {"model": "open", "locustfile": Path("f.py")},
+      "--model open sends the built-in users' mix; a locustfile runs closed"),
+     ("spike", {"model": "open", "rate": 5.0, "stages": "2s:10"},
+      "with --model open, the stages' numbers are the rates: drop --rate")],
+)  # fmt: skip
+def test_open_model_options_that_cannot_work_are_refused(scenario, options, message):
+    assert refusal(scenario, **options) == message
+
+
+def test_the_open_spike_plans_r_five_r_r_shared_by_the_processes():
+    planned = plan("spike", model="open", rate=120.0, processes=2).schedule
+    assert [(p.rate, p.users) for p in planned.phases] == [(120.0, 2), (600.0, 2), (120.0, 2)]
+    own = plan("sustained", model="open", stages="3s:50,3s:300,6s:50").schedule
+    assert [p.rate for p in own.phases] == [50.0, 300.0, 50.0]  # the stages are rates
+    assert [p.role for p in own.phases] == ["baseline", "spike", "recovery"]
+    assert plan("sustained", model="open").schedule.phases[0].rate == 200.0  # the default

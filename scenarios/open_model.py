@@ -1,0 +1,126 @@
+"""The open model: MarketDataUser's requests, sent on their own schedule.
+
+A closed user waits for each reply before it sends again, so a slow service slows its
+clients and the slow seconds produce few samples (coordinated omission). Here one driver per
+Locust process follows the arrival schedule (``scenarios.arrivals``): each arrival is issued
+on its own greenlet at its intended time, whatever the replies are doing, with the same
+request mix and response checks as the closed users. At most ``--max-in-flight`` requests are
+outstanding; an arrival that finds them all taken is dropped and counted (generator.csv).
+Each request's intended send time goes into the request log (``intended_start``), so the
+report measures what a client arriving then would have seen.
+
+Imported only by Locust processes.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+import gevent.local
+import gevent.pool
+from locust import events
+from locust.env import Environment
+from locust.exception import StopUser
+from locust.user.users import LOCUST_STATE_STOPPING
+
+from scenarios.arrivals import ARRIVALS, UNIFORM, arrival_times
+from scenarios.catalog import OPEN_DEFAULT_MAX_IN_FLIGHT, OPEN_DEFAULT_RATE
+from scenarios.generator_log import OPEN_LOAD
+from scenarios.request_log import INTENDED_START
+from scenarios.users import MarketDataUser
+
+_arrival = gevent.local.local()  # the intended send time of the greenlet's request
+
+
+@events.init_command_line_parser.add_listener
+def _add_options(parser: Any) -> None:
+    parser.add_argument(
+        "--arrival-rate",
+        type=float,
+        default=OPEN_DEFAULT_RATE,
+        include_in_web_ui=True,
+        help="Open model: arrivals per second in the first phase (the spike's x5 follows)",
+    )
+    parser.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=OPEN_DEFAULT_MAX_IN_FLIGHT,
+        include_in_web_ui=True,
+        help="Open model: requests outstanding at most; later arrivals are dropped and counted",
+    )
+    parser.add_argument(
+        "--arrivals",
+        choices=ARRIVALS,
+        default=UNIFORM,
+        include_in_web_ui=True,
+        help="Open model: evenly spaced arrivals, or a Poisson process",
+    )
+    parser.add_argument(
+        "--arrival-seed",
+        type=int,
+        default=None,
+        include_in_web_ui=False,
+        help="Open model: the Poisson process's seed (default: random)",
+    )
+    parser.add_argument(
+        "--open-workers",
+        type=int,
+        default=1,
+        include_in_web_ui=False,
+        help="Open model: the Locust processes sharing the rate (set by the runner)",
+    )
+
+
+class OpenMarketDataUser(MarketDataUser):
+    """One driver: sends MarketDataUser's mix at the schedule's arrival rate."""
+
+    mix = MarketDataUser.tasks  # weighted: history 8, symbols 1, health 1
+
+    def __init__(self, environment: Environment) -> None:
+        options = environment.parsed_options
+        self.max_in_flight = max(1, getattr(options, "max_in_flight", OPEN_DEFAULT_MAX_IN_FLIGHT))
+        self.concurrency = self.max_in_flight  # connections: never the limit below the cap
+        super().__init__(environment)
+
+    def context(self) -> dict[str, Any]:
+        return {INTENDED_START: getattr(_arrival, "at", None)}
+
+    def send_arrivals(self) -> None:
+        options = self.environment.parsed_options
+        schedule = self.environment.shape_class.schedule()  # type: ignore[union-attr]
+        runner = self.environment.runner
+        arrivals = arrival_times(
+            schedule,
+            time.time(),
+            getattr(options, "arrivals", UNIFORM),
+            getattr(options, "arrival_seed", None),
+            worker=max(0, getattr(runner, "worker_index", 0)),
+            workers=max(1, getattr(options, "open_workers", 1)),
+        )
+        pool = gevent.pool.Pool(self.max_in_flight)
+        OPEN_LOAD.active = True
+        for at in arrivals:
+            if self._state == LOCUST_STATE_STOPPING:
+                break
+            delay = at - time.time()
+            if delay > 0:
+                gevent.sleep(delay)
+            if pool.full():
+                OPEN_LOAD.tally.record_drop()
+                continue
+            pool.spawn(self._arrive, at)
+        pool.join()  # the requests in flight end (and are logged) before the driver stops
+        raise StopUser()
+
+    tasks = [send_arrivals]  # this alone: not the mix's tasks, which it calls itself
+
+    def _arrive(self, at: float) -> None:
+        _arrival.at = at
+        OPEN_LOAD.in_flight += 1
+        OPEN_LOAD.tally.record_sent(time.time() - at)
+        try:
+            random.choice(self.mix)(self)
+        finally:
+            OPEN_LOAD.in_flight -= 1
