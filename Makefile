@@ -20,9 +20,15 @@ STAGES ?=
 SCHEDULE ?=
 HEALTH_PATH ?=
 PROMETHEUS ?=
+MODEL ?=
+RATE ?=
+MAX_IN_FLIGHT ?=
+ARRIVALS ?=
 
 RUN_FLAGS = $(if $(HOST),--host $(HOST)) $(if $(USERS),--users $(USERS)) --time-scale $(TIME_SCALE) --processes $(PROCESSES) --fail-on $(FAIL_ON) $(if $(OUT),--out $(OUT)) $(if $(THRESHOLDS),--thresholds $(THRESHOLDS)) $(if $(SERVICE_ACCESS_LOG),--service-access-log)
 # Your own API: make spike LOCUSTFILE=examples/locustfile.py HOST=http://127.0.0.1:8000 HEALTH_PATH=/healthz
+# The open model: make spike MODEL=open RATE=300
+MODEL_FLAGS = $(if $(MODEL),--model $(MODEL)) $(if $(RATE),--rate $(RATE)) $(if $(MAX_IN_FLIGHT),--max-in-flight $(MAX_IN_FLIGHT)) $(if $(ARRIVALS),--arrivals $(ARRIVALS))
 TARGET_FLAGS = $(if $(LOCUSTFILE),--locustfile $(LOCUSTFILE)) $(if $(STAGES),--stages $(STAGES)) $(if $(SCHEDULE),--schedule $(SCHEDULE)) $(if $(HEALTH_PATH),--health-path $(HEALTH_PATH)) $(if $(PROMETHEUS),--prometheus $(PROMETHEUS))
 
 .PHONY: test test-fast bench lint fuzz soak serve ui report spike baseline historical sustained browser clean
@@ -60,7 +66,7 @@ serve: $(STAMP)
 	$(PY) -m market_api
 
 spike baseline historical sustained: $(STAMP)
-	$(PY) -m scenarios run $@ $(RUN_FLAGS) $(TARGET_FLAGS)
+	$(PY) -m scenarios run $@ $(RUN_FLAGS) $(TARGET_FLAGS) $(MODEL_FLAGS)
 
 soak: $(STAMP)
 	$(PY) -m scenarios run sustained --duration 600 $(RUN_FLAGS)

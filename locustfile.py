@@ -8,6 +8,8 @@ endpoint's live level against thresholds.toml. Headless runs load one scenario m
 import scenarios.webui  # noqa: F401  (adds the Verdict tab)
 from scenarios.baseline import BaselineShape, BaselineUser
 from scenarios.historical import HistoricalShape, HistoricalUser
+from scenarios.open_spike import OpenMarketDataUser, OpenSpikeShape
+from scenarios.open_sustained import OpenSustainedShape
 from scenarios.spike import SpikeShape
 from scenarios.sustained import MarketDataUser, SustainedShape
 
@@ -17,6 +19,9 @@ __all__ = [
     "HistoricalShape",
     "HistoricalUser",
     "MarketDataUser",
+    "OpenMarketDataUser",
+    "OpenSpikeShape",
+    "OpenSustainedShape",
     "SpikeShape",
     "SustainedShape",
 ]

@@ -14,6 +14,7 @@ Imported only by Locust processes.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from typing import Any
@@ -28,7 +29,9 @@ from locust.user.users import LOCUST_STATE_STOPPING
 from scenarios.arrivals import ARRIVALS, UNIFORM, arrival_times
 from scenarios.catalog import OPEN_DEFAULT_MAX_IN_FLIGHT, OPEN_DEFAULT_RATE
 from scenarios.generator_log import OPEN_LOAD
+from scenarios.locust_support import ScheduleShape
 from scenarios.request_log import INTENDED_START
+from scenarios.schedule import Schedule, constant_schedule
 from scenarios.users import MarketDataUser
 
 _arrival = gevent.local.local()  # the intended send time of the greenlet's request
@@ -89,7 +92,7 @@ class OpenMarketDataUser(MarketDataUser):
 
     def send_arrivals(self) -> None:
         options = self.environment.parsed_options
-        schedule = self.environment.shape_class.schedule()  # type: ignore[union-attr]
+        schedule = self._schedule()
         runner = self.environment.runner
         arrivals = arrival_times(
             schedule,
@@ -115,6 +118,15 @@ class OpenMarketDataUser(MarketDataUser):
         raise StopUser()
 
     tasks = [send_arrivals]  # this alone: not the mix's tasks, which it calls itself
+
+    def _schedule(self) -> Schedule:
+        """The open shape's arrivals; without one (the web UI's form), ``--arrival-rate``
+        until the test is stopped."""
+        shape = self.environment.shape_class
+        if isinstance(shape, ScheduleShape) and shape.open_model:
+            return shape.schedule()
+        rate = getattr(self.environment.parsed_options, "arrival_rate", OPEN_DEFAULT_RATE)
+        return constant_schedule("manual", 1, math.inf).open_model(rate)
 
     def _arrive(self, at: float) -> None:
         _arrival.at = at
