@@ -32,6 +32,9 @@ _FLAGS = {
         "faults apply only from START to END s after start-up (default: the whole run)",
     ),
     "fault_seed": ("SEED", "seed of the fault dice, for reproducible faults"),
+    "fault_stall_ms": ("MS", "answer nothing for MS every --fault-stall-every-s (default: never)"),
+    "fault_stall_every_s": ("SECONDS", "period of the stalls, counted from start-up"),
+    "fault_capacity_rps": ("R", "serve one request at a time, 1/R s each (default: no limit)"),
     "observability": ("on|off", "request middleware and query monitor (off: benchmarks only)"),
     "access_log": ("on|off", "one JSON line per request (off: start-up and errors only)"),
 }

@@ -8,13 +8,15 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 
+from market_api.capacity import CapacityMiddleware
 from market_api.errors import install_error_handlers
-from market_api.faults import FaultInjector
+from market_api.faults import FaultInjector, FaultWindow
 from market_api.metrics import ServiceMetrics
 from market_api.middleware import ObservabilityMiddleware, RequestRecords
 from market_api.queries import QueryObserver, QueryRunner
 from market_api.routes import Runtime, add_api_routes, package_version
 from market_api.settings import Settings
+from market_api.stall import Stall, StallMiddleware
 from market_api.store import open_sqlite_store
 from perf_lib.cache import QueryCache
 from perf_lib.fastapi_router import performance_router
@@ -38,18 +40,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics = ServiceMetrics(cache, monitor)
     observer: QueryObserver | None = monitor.record if settings.observability else None
 
+    window = FaultWindow(settings.fault_window_s)
     faults = FaultInjector(
-        settings.fault_db_latency_ms,
-        settings.fault_error_rate,
-        settings.fault_seed,
-        window=settings.fault_window_s,
+        settings.fault_db_latency_ms, settings.fault_error_rate, settings.fault_seed, window=window
     )
     runtime = Runtime(settings, cache, QueryRunner(faults, observer), metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime.store = await anyio.to_thread.run_sync(open_sqlite_store, settings.db_path)
-        faults.start()  # uvicorn answers once this start-up returns: the window counts from here
+        window.start()  # uvicorn answers once this start-up returns: faults count from here
         try:
             yield
         finally:
@@ -78,4 +78,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.observability:
         records = RequestRecords(metrics, access_log=settings.access_log)
         app.add_middleware(ObservabilityMiddleware, records=records)
+    # Added last, so outside the request middleware: their waits are not the service's own time.
+    if settings.fault_capacity_rps is not None:
+        app.add_middleware(CapacityMiddleware, rate_rps=settings.fault_capacity_rps, window=window)
+    if settings.fault_stall_ms or settings.fault_stall_every_s:
+        stall = Stall(settings.fault_stall_ms, settings.fault_stall_every_s, window)
+        app.add_middleware(StallMiddleware, stall=stall)
     return app

@@ -53,6 +53,10 @@ def _number(text: str, *, positive: bool = False, at_most: float = math.inf) -> 
     return value
 
 
+def _positive_number(text: str) -> float:
+    return _number(text, positive=True)
+
+
 def _window(text: str) -> tuple[float, float]:
     """``START,END`` in seconds, 0 <= START < END."""
     parts = text.split(",")
@@ -94,9 +98,7 @@ SETTINGS_SOURCES: Mapping[str, _Source] = {
     "db_path": _Source("MARKET_API_DB", "--db", _path),
     "cache_enabled": _Source("MARKET_API_CACHE", "--cache", _switch),
     "cache_max_size": _Source("MARKET_API_CACHE_MAX_SIZE", "--cache-max-size", _positive_int),
-    "cache_ttl": _Source(
-        "MARKET_API_CACHE_TTL", "--cache-ttl", lambda t: _number(t, positive=True)
-    ),
+    "cache_ttl": _Source("MARKET_API_CACHE_TTL", "--cache-ttl", _positive_number),
     "fault_db_latency_ms": _Source(
         "MARKET_API_FAULT_DB_LATENCY_MS", "--fault-db-latency-ms", lambda t: _number(t, at_most=6e4)
     ),
@@ -105,6 +107,13 @@ SETTINGS_SOURCES: Mapping[str, _Source] = {
     ),
     "fault_window_s": _Source("MARKET_API_FAULT_WINDOW_S", "--fault-window-s", _window),
     "fault_seed": _Source("MARKET_API_FAULT_SEED", "--fault-seed", _seed),
+    "fault_stall_ms": _Source("MARKET_API_FAULT_STALL_MS", "--fault-stall-ms", _positive_number),
+    "fault_stall_every_s": _Source(
+        "MARKET_API_FAULT_STALL_EVERY_S", "--fault-stall-every-s", _positive_number
+    ),
+    "fault_capacity_rps": _Source(
+        "MARKET_API_FAULT_CAPACITY_RPS", "--fault-capacity-rps", _positive_number
+    ),
     "observability": _Source("MARKET_API_OBSERVABILITY", "--observability", _switch),
     "access_log": _Source("MARKET_API_ACCESS_LOG", "--access-log", _switch),
 }
@@ -127,6 +136,13 @@ class Settings:
     fault_window_s: tuple[float, float] | None = None
     #: Seed of the fault dice, for reproducible fault patterns; None = unpredictable.
     fault_seed: int | None = None
+    #: The service answers nothing for this many ms every ``fault_stall_every_s`` seconds
+    #: (both or neither; 0 = no stall). Not for the observers' routes.
+    fault_stall_ms: float = 0.0
+    fault_stall_every_s: float = 0.0
+    #: Requests served one at a time in arrival order, 1/R s each; None = no limit. Not for
+    #: the observers' routes.
+    fault_capacity_rps: float | None = None
     #: Off only to measure the cost of the request middleware and the query monitor.
     observability: bool = True
     #: One log line per request; off, the service still logs its start-up and its errors.
@@ -145,6 +161,7 @@ class Settings:
         environ = os.environ if environ is None else environ
         flags = flags or {}
         values: dict[str, Any] = {}
+        given: dict[str, str] = {}  # field -> "ORIGIN='RAW'", for errors about two settings
         for field in fields(cls):
             source = SETTINGS_SOURCES[field.name]
             flag_value = flags.get(field.name)
@@ -154,8 +171,22 @@ class Settings:
                 raw, origin = environ[source.env], source.env
             else:
                 continue
+            given[field.name] = f"{origin}={raw!r}"
             try:
                 values[field.name] = source.parse(raw)
             except ValueError as exc:
-                raise SettingsError(f"{origin}={raw!r}: {exc}") from None
+                raise SettingsError(f"{given[field.name]}: {exc}") from None
+        _check_stall(values, given)
         return cls(**values)
+
+
+def _check_stall(values: Mapping[str, Any], given: Mapping[str, str]) -> None:
+    """A stall needs both its length and its period, and must end before the next one begins."""
+    length, period = "fault_stall_ms", "fault_stall_every_s"
+    if (length in values) != (period in values):
+        present, missing = (length, period) if length in values else (period, length)
+        source = SETTINGS_SOURCES[missing]
+        name = source.flag if given[present].startswith("--") else source.env
+        raise SettingsError(f"{given[present]}: needs {name} too")
+    if length in values and values[length] >= values[period] * 1000.0:
+        raise SettingsError(f"{given[length]}: must be shorter than {given[period]} (in ms)")

@@ -20,6 +20,8 @@ def test_defaults_are_the_documented_ones():
     assert (settings.cache_max_size, settings.cache_ttl) == (1000, 300.0)
     assert (settings.fault_db_latency_ms, settings.fault_error_rate) == (0.0, 0.0)
     assert settings.fault_seed is None and settings.fault_window_s is None
+    assert (settings.fault_stall_ms, settings.fault_stall_every_s) == (0.0, 0.0)
+    assert settings.fault_capacity_rps is None
     assert settings.observability is True and settings.access_log is True
 
 
@@ -34,6 +36,9 @@ def test_every_setting_is_read_from_its_variable():
             "MARKET_API_FAULT_ERROR_RATE": "0.25",
             "MARKET_API_FAULT_WINDOW_S": "30,90.5",
             "MARKET_API_FAULT_SEED": "7",
+            "MARKET_API_FAULT_STALL_MS": "1400",
+            "MARKET_API_FAULT_STALL_EVERY_S": "10",
+            "MARKET_API_FAULT_CAPACITY_RPS": "50",
             "MARKET_API_OBSERVABILITY": "off",
             "MARKET_API_ACCESS_LOG": "off",
         }
@@ -47,6 +52,9 @@ def test_every_setting_is_read_from_its_variable():
         fault_error_rate=0.25,
         fault_window_s=(30.0, 90.5),
         fault_seed=7,
+        fault_stall_ms=1400.0,
+        fault_stall_every_s=10.0,
+        fault_capacity_rps=50.0,
         observability=False,
         access_log=False,
     )
@@ -82,6 +90,11 @@ def test_a_flag_wins_over_its_variable():
         ("MARKET_API_FAULT_WINDOW_S", "5,5"),
         ("MARKET_API_FAULT_WINDOW_S", "10,5"),
         ("MARKET_API_FAULT_WINDOW_S", "0,inf"),
+        ("MARKET_API_FAULT_STALL_MS", "0"),
+        ("MARKET_API_FAULT_STALL_MS", "-500"),
+        ("MARKET_API_FAULT_STALL_EVERY_S", "often"),
+        ("MARKET_API_FAULT_CAPACITY_RPS", "0"),
+        ("MARKET_API_FAULT_CAPACITY_RPS", "inf"),
         ("MARKET_API_ACCESS_LOG", "verbose"),
         ("MARKET_API_DB", " "),
     ],
@@ -96,6 +109,38 @@ def test_a_bad_flag_value_names_the_flag():
         Settings.from_env({}, flags={"fault_error_rate": "2"})
 
 
+@pytest.mark.parametrize(
+    ("environ", "flags", "message"),
+    [
+        (
+            {"MARKET_API_FAULT_STALL_MS": "500"},
+            {},
+            "MARKET_API_FAULT_STALL_MS='500': needs MARKET_API_FAULT_STALL_EVERY_S too",
+        ),
+        (
+            {"MARKET_API_FAULT_STALL_EVERY_S": "2"},
+            {},
+            "MARKET_API_FAULT_STALL_EVERY_S='2': needs MARKET_API_FAULT_STALL_MS too",
+        ),
+        (
+            {},
+            {"fault_stall_every_s": "2"},
+            "--fault-stall-every-s='2': needs --fault-stall-ms too",
+        ),
+        (
+            {"MARKET_API_FAULT_STALL_MS": "2000", "MARKET_API_FAULT_STALL_EVERY_S": "2"},
+            {},
+            "MARKET_API_FAULT_STALL_MS='2000': must be shorter than "
+            "MARKET_API_FAULT_STALL_EVERY_S='2' (in ms)",
+        ),
+    ],
+)
+def test_a_stall_needs_both_settings_and_to_end_before_the_next(environ, flags, message):
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env(environ, flags=flags)
+    assert str(raised.value) == message
+
+
 def test_every_setting_has_a_flag():
     args = parse_args(["--port", "9000", "--db", "x.db", "--cache", "off", "--fault-seed", "3"])
     assert (args.host, args.port) == ("127.0.0.1", 9000)
@@ -107,6 +152,15 @@ def test_the_fault_window_and_access_log_flags():
     args = parse_args(["--fault-window-s", "30,90", "--access-log", "off"])
     settings = Settings.from_env({}, flags={f: getattr(args, f) for f in SETTINGS_SOURCES})
     assert (settings.fault_window_s, settings.access_log) == ((30.0, 90.0), False)
+
+
+def test_the_stall_and_capacity_flags():
+    args = parse_args(
+        ["--fault-stall-ms", "500", "--fault-stall-every-s", "2", "--fault-capacity-rps", "50"]
+    )
+    settings = Settings.from_env({}, flags={f: getattr(args, f) for f in SETTINGS_SOURCES})
+    assert (settings.fault_stall_ms, settings.fault_stall_every_s) == (500.0, 2.0)
+    assert settings.fault_capacity_rps == 50.0
 
 
 @pytest.mark.parametrize(
@@ -129,18 +183,25 @@ def test_the_cli_turns_a_bad_fault_window_into_one_line_and_exit_2(tmp_path, win
     assert not (tmp_path / "m.db").exists()
 
 
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"MARKET_API_CACHE_TTL": "soon"}, "MARKET_API_CACHE_TTL"),
+        ({"MARKET_API_FAULT_STALL_MS": "500"}, "needs MARKET_API_FAULT_STALL_EVERY_S"),
+    ],
+)
 @pytest.mark.e2e
-def test_the_cli_turns_a_bad_value_into_one_line_and_exit_2(tmp_path):
+def test_the_cli_turns_a_bad_value_into_one_line_and_exit_2(tmp_path, environ, named):
     completed = subprocess.run(
         [sys.executable, "-m", "market_api", "--db", str(tmp_path / "m.db")],
-        env={"MARKET_API_CACHE_TTL": "soon", "PATH": ""},
+        env={**environ, "PATH": ""},
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert completed.returncode == 2
     assert completed.stderr.strip().count("\n") == 0
-    assert "MARKET_API_CACHE_TTL" in completed.stderr
+    assert named in completed.stderr
     assert "Traceback" not in completed.stderr
     assert not (tmp_path / "m.db").exists()
 
