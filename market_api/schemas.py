@@ -72,6 +72,11 @@ class FaultStatus(BaseModel):
         description="[START, END]: faults apply only from START to END seconds after "
         "start-up; null = for the whole run"
     )
+    stall_ms: float = Field(description="How long each stall holds every non-observer route")
+    stall_every_s: float = Field(description="Seconds between stalls (0 = no stall)")
+    capacity_rps: float | None = Field(
+        description="Requests per second served one at a time, in arrival order; null = no limit"
+    )
 
 
 class ProcessStatus(BaseModel):

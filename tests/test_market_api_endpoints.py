@@ -77,7 +77,14 @@ def test_health_and_status_report_a_healthy_service(api_client):
     assert status["database"]["rows"]["bars"] >= 125_000
     assert status["symbol_count"] >= 100
     assert status["cache"]["enabled"] is True
-    assert status["faults"] == {"db_latency_ms": 0.0, "error_rate": 0.0, "window_s": None}
+    assert status["faults"] == {
+        "db_latency_ms": 0.0,
+        "error_rate": 0.0,
+        "window_s": None,
+        "stall_ms": 0.0,
+        "stall_every_s": 0.0,
+        "capacity_rps": None,
+    }
     assert status["process"]["rss_bytes"] > 10_000_000
 
 

@@ -208,7 +208,14 @@ def test_the_fault_window_opens_when_the_service_starts_answering(market_db, win
         answered = client.get(HISTORICAL).status_code
         faults = orjson.loads(client.get("/api/v1/status").content)["faults"]
     assert answered == status
-    assert faults == {"db_latency_ms": 0.0, "error_rate": 1.0, "window_s": list(window)}
+    assert faults == {
+        "db_latency_ms": 0.0,
+        "error_rate": 1.0,
+        "window_s": list(window),
+        "stall_ms": 0.0,
+        "stall_every_s": 0.0,
+        "capacity_rps": None,
+    }
 
 
 class FakeSleep:
