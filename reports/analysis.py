@@ -4,6 +4,10 @@ Every count and percentile comes from the response times of the requests themsel
 request log totals are exact (Locust's own CSVs can be a second stale) and percentiles are not
 rounded. Without one, the frame holds the requests ``fallback.py`` rebuilt from Locust's CSVs:
 the same computation, on approximate data, which ``source`` names.
+
+An open-model run's response times are measured from each request's intended start; the times
+measured from the actual send (``uncorrected_ms``) then get their own percentiles beside them, in
+the ``uncorrected_*`` columns of every table, so the report can show what the correction changed.
 """
 
 from __future__ import annotations
@@ -15,12 +19,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from reports.open_model import UNCORRECTED
 from reports.phases import Phase, assign
-from reports.stats import group_stats
+from reports.stats import QUANTILES, group_stats, grouped_quantiles
 
 # Charts stay readable and fast with at most this many time buckets.
 MAX_CHART_BUCKETS = 1800
 TOP_ERRORS = 5
+#: Each percentile column's twin for the times measured from the actual send (corrected runs).
+UNCORRECTED_COLUMNS = {column: f"uncorrected_{column}" for column in QUANTILES}
 
 
 @dataclass
@@ -40,6 +47,9 @@ class Analysis:
     users: pd.DataFrame | None = None
     top_errors: list[dict[str, object]] = field(default_factory=list)
     outside_phases: int = 0
+    #: Whether response times are measured from the intended start (tables then also hold
+    #: the ``UNCORRECTED_COLUMNS``).
+    corrected: bool = False
 
 
 def chart_bucket(span_s: float) -> float:
@@ -64,26 +74,38 @@ def analyse_requests(
     ts = requests["timestamp"].to_numpy(dtype=np.float64)
     rt = requests["response_time_ms"].to_numpy(dtype=np.float64)
     failed = ~requests["success"].to_numpy(dtype=bool)
+    measured = requests[UNCORRECTED].to_numpy(dtype=np.float64) if UNCORRECTED in requests else None
+
+    def grouped(codes: np.ndarray, keep: np.ndarray | slice, n: int) -> pd.DataFrame:
+        """``group_stats`` of the ``keep`` rows, and their uncorrected percentiles if any."""
+        frame = group_stats(codes, rt[keep], failed[keep], n)
+        if measured is not None:
+            q = grouped_quantiles(codes, measured[keep], n, tuple(QUANTILES.values()))
+            for j, column in enumerate(UNCORRECTED_COLUMNS.values()):
+                frame[column] = q[:, j]
+        return frame
+
+    everything = slice(None)
     names = requests["name"].cat
     name_codes = names.codes.to_numpy(dtype=np.int64)
     categories = list(names.categories)
     t0, span = run_window(phases, float(ts[0]), float(ts[-1]))
 
-    endpoints = _with_rps(group_stats(name_codes, rt, failed, len(categories)), span)
+    endpoints = _with_rps(grouped(name_codes, everything, len(categories)), span)
     endpoints.index = pd.Index(categories, name="name")
     endpoints = endpoints[endpoints["requests"] > 0].sort_index()
 
-    totals = group_stats(np.zeros(len(ts), np.int64), rt, failed, 1).iloc[0].to_dict()
+    totals = grouped(np.zeros(len(ts), np.int64), everything, 1).iloc[0].to_dict()
     totals["rps"] = _rate(totals["requests"], span)
 
     phase_of = assign(ts, phases)
     inside = phase_of >= 0
-    phase_table = group_stats(phase_of[inside], rt[inside], failed[inside], len(phases))
+    phase_table = grouped(phase_of[inside], inside, len(phases))
     phase_table["rps"] = [
         _rate(n, p.duration) for n, p in zip(phase_table["requests"], phases, strict=True)
     ]
     combined = phase_of[inside] * len(categories) + name_codes[inside]
-    per_pair = group_stats(combined, rt[inside], failed[inside], len(phases) * len(categories))
+    per_pair = grouped(combined, inside, len(phases) * len(categories))
     phase_endpoints = []
     for i, phase in enumerate(phases):
         block = per_pair.iloc[i * len(categories) : (i + 1) * len(categories)].copy()
@@ -107,6 +129,7 @@ def analyse_requests(
         users=users,
         top_errors=top_errors(requests, failed),
         outside_phases=int((~inside).sum()) if phases else 0,
+        corrected=measured is not None,
     )
 
 

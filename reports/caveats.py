@@ -9,8 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from reports.analysis import Analysis
+from reports.closed_model import held_back
 from reports.drift import RISE_LIMIT_PCT, RSS_TOLERANCE_PCT, Drift
+from reports.generator import Generator
 from reports.recovery import CONSECUTIVE, WINDOW_S, Recovery
+from reports.run_format import GENERATOR_LOG, MODEL_OPEN
 from reports.rundir import RunData
 
 MIN_P99_SAMPLES = 100
@@ -35,6 +38,7 @@ def collect(
     recovery: Recovery | None,
     recovery_unmeasured: str | None,
     drift: Drift | None,
+    generator: Generator,
 ) -> list[dict[str, str]]:
     """Every warning that applies to this run, most important first."""
     found: list[dict[str, str]] = []
@@ -66,6 +70,7 @@ def collect(
                 + " The report's errors table lists the most frequent.",
             )
         )
+    found.extend(_dropped(run, analysis, generator))
     found.extend(_user_code_exceptions(run))
     if run.cpu_warning:
         found.append(
@@ -75,6 +80,7 @@ def collect(
                 "throughput and inflated the response times. Run again with more --processes.",
             )
         )
+    found.extend(_load_model_notes(run, analysis, generator))
     short = [p for p in analysis.phases if p.duration < MIN_PHASE_S]
     if short:
         listed = ", ".join(f"{p.name} ({p.duration:.1f} s)" for p in short)
@@ -112,6 +118,93 @@ def collect(
     if drift is not None:
         found.extend(_drift_notes(drift))
     return found
+
+
+def _dropped(run: RunData, analysis: Analysis, generator: Generator) -> list[dict[str, str]]:
+    """Arrivals an open-model generator dropped: requests no latency figure can show."""
+    if not generator.dropped:
+        return []
+    where = [
+        f"{count:,} in phase {phase.name}"
+        for phase, count in zip(analysis.phases, generator.dropped_by_phase, strict=True)
+        if count
+    ]
+    if generator.dropped_outside:
+        where.append(f"{generator.dropped_outside:,} outside every phase")
+    cap = run.meta.get("max_in_flight")
+    limit = f" ({cap:,} requests)" if isinstance(cap, int) and not isinstance(cap, bool) else ""
+    return [
+        warning(
+            "dropped",
+            f"{_arrivals(generator.dropped)} dropped because the in-flight limit{limit} was "
+            f"reached: {', '.join(where)}. The service met less than the offered load and the "
+            "dropped requests are in no latency figure; raise --max-in-flight, or read the drops "
+            "as the service falling behind.",
+        )
+    ]
+
+
+def _load_model_notes(
+    run: RunData, analysis: Analysis, generator: Generator
+) -> list[dict[str, str]]:
+    """A generator that fell behind (beyond Locust's own warning, which has its code), an open
+    run that could not be read in full, and what a closed run's figures may hide."""
+    notes = []
+    open_run = run.model == MODEL_OPEN
+    signs = generator.why(locust_warning=False)
+    if signs:
+        notes.append(
+            warning(
+                "generator_limited",
+                f"The load generator did not keep up: {'; '.join(signs)}. The figures describe "
+                "the load generator as much as the service; run again with more --processes "
+                f"or {'a lower --rate' if open_run else 'fewer --users'}.",
+            )
+        )
+    if open_run:
+        if run.generator is None:
+            notes.append(
+                warning(
+                    "no_generator_log",
+                    f"This open-model run has no {GENERATOR_LOG}, so its dropped arrivals and "
+                    "the generator's CPU are unknown: the report cannot tell whether the offered "
+                    "load was sent.",
+                )
+            )
+        if not analysis.corrected:
+            notes.append(
+                warning(
+                    "latency_uncorrected",
+                    "This open-model run has no intended start per request (no intended_start "
+                    "in the request log, or no request log), so latencies are measured from the "
+                    "actual send: a request held back by the load generator shows less than the "
+                    "wait its client would have seen.",
+                )
+            )
+    else:
+        notes.extend(_closed_model(analysis))
+    return notes
+
+
+def _closed_model(analysis: Analysis) -> list[dict[str, str]]:
+    found = held_back(analysis)
+    if not found:
+        return []
+    phases = "; ".join(
+        f"in phase {h.phase} each user sent {h.rate_per_user:,.2f} req/s against "
+        f"{h.baseline_rate_per_user:,.2f} in phase {h.baseline} ({-h.fall_pct:+.0f} %) while "
+        f"p95 rose {h.baseline_p95_ms:,.1f} → {h.p95_ms:,.1f} ms"
+        for h in found
+    )
+    return [
+        warning(
+            "closed_model",
+            f"The closed model may hide slow periods: {phases}. Each user waits for a reply "
+            "before its next request, so a slow service holds back the very requests that "
+            "would have met it and the figures under-count it. Run again with --model open to "
+            "measure latency from each request's intended start.",
+        )
+    ]
 
 
 def partial_reason(run: RunData) -> str:
@@ -242,3 +335,7 @@ def _drift_notes(drift: Drift) -> list[dict[str, str]]:
 
 def _requests(count: int) -> str:
     return "1 request was" if count == 1 else f"{count:,} requests were"
+
+
+def _arrivals(count: int) -> str:
+    return "1 arrival was" if count == 1 else f"{count:,} arrivals were"

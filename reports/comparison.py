@@ -3,7 +3,8 @@
 A p95 regresses when it grows by more than ``max_regression_pct`` % of the base value. The
 error rate is compared the same way, but against a base of at least 0.1 % (one failure in a
 thousand), so that a base run with no failure at all does not turn a single stray failure into
-an infinite regression; an error rate rising from 0 to 0.5 % is still +500 %.
+an infinite regression; an error rate rising from 0 to 0.5 % is still +500 %. A report from before
+the open model has no ``model`` (a closed run) and no ``generator`` (nothing known of it).
 
 Reading runs and writing files is ``reports.compare``'s job, rendering
 ``reports.compare_render``'s; this module imports neither.
@@ -106,9 +107,20 @@ def compare_reports(
     notes = []
     if base.get("scenario") != new.get("scenario"):
         notes.append(f"different scenarios: {base.get('scenario')} vs {new.get('scenario')}")
+    models = [report.get("model") or "closed" for report in (base, new)]
+    if models[0] != models[1]:
+        notes.append(
+            f"different load models: {models[0]} (base) vs {models[1]} (new); an open run "
+            "measures latency from each request's intended start, a closed run from its send"
+        )
     for label, report in (("base", base), ("new", new)):
         if report.get("partial"):
             notes.append(f"the {label} run is partial")
+        if (report.get("generator") or {}).get("limited") is True:
+            notes.append(
+                f"the {label} run's load generator did not keep up: its figures describe the "
+                "generator as much as the service"
+            )
         if report.get("source") != "request log":
             notes.append(
                 f"the {label} run has no request log: its percentiles are Locust's rounded ones"

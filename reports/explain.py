@@ -62,7 +62,8 @@ def phase_cause(phase: dict[str, Any]) -> str | None:
 
 
 def reasons(report: dict[str, Any]) -> list[str]:
-    """One line per part of the run that is not healthy, and the recovery outcome."""
+    """One line per part of the run that is not healthy, and the recovery outcome; first, when
+    the load generator did not keep up, the sentence that says what that means."""
     lines = []
     bad_endpoints = [e for e in report["endpoints"] if e["verdict"] != "healthy"]
     for entry in bad_endpoints:
@@ -76,7 +77,99 @@ def reasons(report: dict[str, Any]) -> list[str]:
         lines.append(recovery_sentence(recovery) + ".")
     if not bad_endpoints and all(p["verdict"] == "healthy" for p in report["phases"]):
         lines.insert(0, "Every endpoint and phase is within the healthy limits.")
-    return lines
+    limited = generator_sentence(report)
+    return [limited, *lines] if limited else lines
+
+
+#: The marker beside the verdict of a run whose load generator did not keep up.
+LIMITED_MARK = "generator-limited"
+
+
+def generator_limited(report: dict[str, Any]) -> bool:
+    """Whether the load generator fell behind (False for a report from before ``generator``)."""
+    generator = report.get("generator")
+    return isinstance(generator, dict) and generator.get("limited") is True
+
+
+def verdict_words(report: dict[str, Any]) -> str:
+    """``HEALTHY``, or ``HEALTHY — generator-limited``: never a plain verdict when the load
+    generator did not keep up."""
+    words = str(report["verdict"]).upper()
+    return f"{words} — {LIMITED_MARK}" if generator_limited(report) else words
+
+
+def generator_sentence(report: dict[str, Any]) -> str | None:
+    """What a generator-limited run's figures are worth; None when the generator kept up."""
+    if not generator_limited(report):
+        return None
+    why = [str(reason) for reason in report["generator"].get("why") or []]
+    signs = f": {'; '.join(why)}" if why else ""
+    return (
+        "The load generator did not keep up, so the figures describe the load generator as "
+        f"much as the service{signs}."
+    )
+
+
+def load_line(report: dict[str, Any]) -> str:
+    """``open model at 200 req/s (poisson arrivals, at most 500 in flight), 1,234 arrivals
+    dropped (spike: 1,234), generator kept up``: which model ran, what it dropped, whether the
+    generator kept up. A report from before the open model reads as a closed run."""
+    run = report.get("run") or {}
+    parts = []
+    if report.get("model") == "open":
+        rate = as_float(run.get("rate"))
+        head = "open model" + (f" at {num(rate)} req/s" if rate is not None else "")
+        details = []
+        if run.get("arrivals"):
+            details.append(f"{run['arrivals']} arrivals")
+        if as_float(run.get("max_in_flight")) is not None:
+            details.append(f"at most {count(run['max_in_flight'])} in flight")
+        parts.append(head + (f" ({', '.join(details)})" if details else ""))
+        parts.append(_drops(report))
+    else:
+        parts.append("closed model")
+    generator = report.get("generator")
+    if isinstance(generator, dict):
+        if generator.get("limited"):
+            parts.append(LIMITED_MARK)
+        else:
+            parts.append(
+                "generator kept up" if generator.get("checked") else "generator not checked"
+            )
+    return ", ".join(parts)
+
+
+def load_summary(report: dict[str, Any]) -> str:
+    """``load_line`` and, when latencies were corrected, ``latency_line``, as sentences."""
+    latency = latency_line(report)
+    return _sentence(load_line(report)) + (f" {_sentence(latency)}" if latency else "")
+
+
+def _drops(report: dict[str, Any]) -> str:
+    dropped = as_float((report.get("generator") or {}).get("dropped"))
+    if dropped is None:
+        return "drops unknown"
+    if not dropped:
+        return "nothing dropped"
+    where = ", ".join(
+        f"{p['name']}: {count(p['dropped'])}" for p in report["phases"] if p.get("dropped")
+    )
+    noun = "arrival" if dropped == 1 else "arrivals"
+    return f"{count(dropped)} {noun} dropped" + (f" ({where})" if where else "")
+
+
+def latency_line(report: dict[str, Any]) -> str | None:
+    """``latency from the intended start: p99 905.1 ms, 181.02× the 5.0 ms measured from the
+    actual send``; None when no latency was corrected."""
+    uncorrected = (report.get("totals") or {}).get("uncorrected")
+    if not isinstance(uncorrected, dict):
+        return None
+    ratio = as_float(uncorrected.get("p99_ratio"))
+    times = f", {num(ratio, 2)}×" if ratio is not None else ","
+    return (
+        f"latency from the intended start: p99 {num(report['totals'].get('p99_ms'))} ms{times} "
+        f"the {num(uncorrected.get('p99_ms'))} ms measured from the actual send"
+    )
 
 
 def partial_sentence(report: dict[str, Any]) -> str:

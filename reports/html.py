@@ -67,6 +67,12 @@ def render_report(report: dict[str, Any], charts: dict[str, bytes]) -> str:
         .render(
             r=report,
             reasons=explain.reasons(report),
+            verdict_words=explain.verdict_words(report),
+            limited=explain.generator_limited(report),
+            limited_mark=explain.LIMITED_MARK,
+            load_summary=explain.load_summary(report),
+            open_run=report.get("model") == "open",
+            corrected=isinstance(report["totals"].get("uncorrected"), dict),
             partial_sentence=explain.partial_sentence(report) if report.get("partial") else None,
             phase_causes=[explain.phase_cause(p) for p in report["phases"]],
             degradation=explain.degradation(report),

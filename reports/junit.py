@@ -3,7 +3,10 @@
 CI systems show JUnit results natively, so a threshold breach appears as a named failing test
 (``/api/v1/historical`` / ``p95_ms``) with its value and limits in the message. An interrupted
 run adds a ``run`` / ``complete`` case that fails (or, with ``--fail-on never``, is skipped), so
-that a partial run never shows as an all-green suite.
+that a partial run never shows as an all-green suite. A run whose load generator did not keep up
+gets a ``run`` / ``generator kept up`` case that fails (or is skipped) the same way: its figures
+describe the generator as much as the service. An open-model run always has that case, passing
+with the send lag and drops in its output when the generator kept up.
 """
 
 from __future__ import annotations
@@ -13,7 +16,12 @@ from typing import Any
 
 from perf_lib.thresholds import METRICS, Level
 from reports.exit_codes import fails, parse_fail_on
-from reports.explain import metric_text, partial_sentence
+from reports.explain import generator_limited, generator_sentence, metric_text, partial_sentence
+from reports.numbers import NA, count, num
+
+#: The run-level cases: the run completed, and its load generator kept up.
+COMPLETE = "complete"
+KEPT_UP = "generator kept up"
 
 
 def render_junit(report: dict[str, Any], fail_on: str) -> bytes:
@@ -21,29 +29,32 @@ def render_junit(report: dict[str, Any], fail_on: str) -> bytes:
     limits = report["thresholds"]
     cases = []
     failures = skipped = 0
+    judged = parse_fail_on(fail_on) is not None
+    run_cases = []
     if report.get("partial"):
-        case = ET.Element(
-            "testcase", classname=f"{report['scenario']}.run", name="complete", time="0"
-        )
         text = f"{partial_sentence(report)} Verdict so far: {report['verdict']}."
-        if parse_fail_on(fail_on) is None:
+        run_cases.append((COMPLETE, text, "partial"))
+    if generator_limited(report):
+        run_cases.append((KEPT_UP, generator_sentence(report) or KEPT_UP, "generator-limited"))
+    for name, text, kind in run_cases:
+        case = _case(f"{report['scenario']}.run", name)
+        if judged:
+            failures += 1
+            ET.SubElement(case, "failure", message=text, type=kind).text = text
+        else:
             skipped += 1
             ET.SubElement(case, "skipped", message=text)
-        else:
-            failures += 1
-            ET.SubElement(case, "failure", message=text, type="partial").text = text
+        cases.append(case)
+    if report.get("model") == "open" and not generator_limited(report):
+        case = _case(f"{report['scenario']}.run", KEPT_UP)
+        ET.SubElement(case, "system-out").text = _kept_up(report)
         cases.append(case)
     for endpoint in report["endpoints"]:
         for metric in METRICS:
             if metric not in endpoint["checks"]:
                 continue
             level = Level.parse(endpoint["checks"][metric])
-            case = ET.Element(
-                "testcase",
-                classname=f"{report['scenario']}.{endpoint['name']}",
-                name=metric,
-                time="0",
-            )
+            case = _case(f"{report['scenario']}.{endpoint['name']}", metric)
             limit = limits["endpoints"].get(endpoint["name"], {}).get(metric)
             limit = limit or limits["default"][metric]
             text = (
@@ -73,6 +84,9 @@ def render_junit(report: dict[str, Any], fail_on: str) -> bytes:
         ("verdict", report["verdict"]),
         ("fail_on", fail_on),
         ("partial", str(bool(report.get("partial"))).lower()),
+        ("model", report.get("model") or "closed"),
+        ("generator_limited", str(generator_limited(report)).lower()),
+        ("dropped", (report.get("generator") or {}).get("dropped")),
         ("degradation_pct", report.get("degradation_pct")),
         ("recovery_seconds", report.get("recovery_seconds")),
     ):
@@ -84,3 +98,17 @@ def render_junit(report: dict[str, Any], fail_on: str) -> bytes:
     root.append(suite)
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def _case(classname: str, name: str) -> ET.Element:
+    return ET.Element("testcase", classname=classname, name=name, time="0")
+
+
+def _kept_up(report: dict[str, Any]) -> str:
+    """What a generator that kept up did: its send lag, CPU and drops."""
+    generator = report.get("generator") or {}
+    return (
+        f"send lag p99 {num(generator.get('lag_p99_ms'), missing=NA)} ms, CPU max "
+        f"{num(generator.get('cpu_max_pct'), missing=NA)} %, "
+        f"{count(generator.get('dropped'), missing=NA)} arrivals dropped"
+    )

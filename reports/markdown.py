@@ -9,21 +9,27 @@ from reports.numbers import count, num, seconds
 from reports.server_series import METHOD
 
 ICONS = {"healthy": "🟢", "degraded": "🟠", "critical": "🔴"}
-PARTIAL_ICON = "⚪"  # neutral: an interrupted run is neither a pass nor a judged failure
+#: Neutral: an interrupted run, or one whose load generator did not keep up, is neither a pass
+#: nor a judged failure.
+PARTIAL_ICON = "⚪"
 
 
 def render_summary(report: dict[str, Any], html_name: str = "report.html") -> str:
     totals = report["totals"]
     verdict = report["verdict"]
+    words = explain.verdict_words(report)
     if report["partial"]:
         lines = [
             f"## {PARTIAL_ICON} Load test `{report['scenario']}`: **PARTIAL**",
             "",
-            f"Verdict so far: **{verdict.upper()}**. {explain.partial_sentence(report)}",
+            f"Verdict so far: **{words}**. {explain.partial_sentence(report)}",
         ]
     else:
-        lines = [f"## {ICONS[verdict]} Load test `{report['scenario']}`: **{verdict.upper()}**"]
+        icon = PARTIAL_ICON if explain.generator_limited(report) else ICONS[verdict]
+        lines = [f"## {icon} Load test `{report['scenario']}`: **{words}**"]
     lines += [
+        "",
+        explain.load_summary(report),
         "",
         *[f"- {line}" for line in explain.reasons(report)],
         "",
@@ -39,6 +45,8 @@ def render_summary(report: dict[str, Any], html_name: str = "report.html") -> st
         back = seconds(recovery["seconds"]) if recovery["seconds"] is not None else "not recovered"
         rule = explain.recovery_rule(recovery)
         lines += ["", f"Recovery: **{back}** ({recovery['verdict']}; limits: {rule})."]
+    open_run = report.get("model") == "open"
+    corrected = isinstance(totals.get("uncorrected"), dict)
     lines += [
         "",
         "### Phases",
@@ -48,10 +56,11 @@ def render_summary(report: dict[str, Any], html_name: str = "report.html") -> st
                 "phase",
                 "users",
                 "requests",
-                "req/s",
+                *(["offered/s", "achieved/s", "dropped"] if open_run else ["req/s"]),
                 "avg ms",
                 "p95 ms",
                 "p99 ms",
+                *(["p99 from send ms"] if corrected else []),
                 "errors %",
                 "verdict",
                 "set by",
@@ -61,10 +70,15 @@ def render_summary(report: dict[str, Any], html_name: str = "report.html") -> st
                     p["name"],
                     "–" if p["users"] is None else str(p["users"]),
                     count(p["requests"]),
-                    num(p["rps"]),
+                    *(
+                        [num(p.get("offered_rps")), num(p["rps"]), count(p.get("dropped"))]
+                        if open_run
+                        else [num(p["rps"])]
+                    ),
                     num(p["avg_ms"]),
                     num(p["p95_ms"]),
                     num(p["p99_ms"]),
+                    *([num((p.get("uncorrected") or {}).get("p99_ms"))] if corrected else []),
                     num(p["error_rate_pct"], 2),
                     _verdict(p["verdict"]),
                     _cause(explain.verdict_source(p)),

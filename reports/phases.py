@@ -31,13 +31,15 @@ ROLE_BY_NAME = {"normal": ROLE_BASELINE, "spike": ROLE_SPIKE, "recovery": ROLE_R
 
 @dataclass(frozen=True)
 class Phase:
-    """One named stretch of a run: its role, and its target user count when known."""
+    """One named stretch of a run: its role, its target user count when known and, in an
+    open-model run, its target arrival rate (``rate``, per second)."""
 
     name: str
     start: float
     end: float
     users: int | None = None
     role: str = ROLE_STEADY
+    rate: float | None = None
 
     @property
     def duration(self) -> float:
@@ -74,7 +76,19 @@ def from_run_json(document: dict[str, Any]) -> list[Phase]:
             raise ValueError(f"run.json phase {name!r} has a non-numeric user count")
         if users is not None and not (0 <= users <= MAX_USERS and float(users).is_integer()):
             raise ValueError(f"run.json phase {name!r} has an impossible user count ({users!r})")
-        phases.append(Phase(name.strip(), float(start), float(end), _int_or_none(users), str(role)))
+        rate = item.get("rate")
+        if rate is not None and not (_is_number(rate) and rate >= 0):
+            raise ValueError(f"run.json phase {name!r} has an impossible rate ({rate!r})")
+        phases.append(
+            Phase(
+                name.strip(),
+                float(start),
+                float(end),
+                _int_or_none(users),
+                str(role),
+                None if rate is None else float(rate),
+            )
+        )
     phases.sort(key=lambda p: p.start)
     for before, after in zip(phases, phases[1:], strict=False):
         if after.start < before.end - 1e-6:

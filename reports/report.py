@@ -4,6 +4,12 @@ An endpoint's verdict is its worst metric; a phase's is the worst of its endpoin
 phase (``verdict_from`` names which endpoint and metric); the run's is the worst of the endpoints
 (whole run), the phases and, when there is a spike, the recovery. Degradation and recovery are
 measured by the phases' roles, whatever the phases are called; degradation is context only.
+
+An open-model run's figures are latencies from each request's intended start (``open_model``);
+each table then shows the percentiles measured from the actual send beside them
+(``uncorrected``), each phase its offered and achieved rates and its drops, and ``generator``
+says whether the load generator kept up. A generator that did not leaves the verdict as it is,
+but every output marks it: the figures describe the generator as much as the service.
 """
 
 from __future__ import annotations
@@ -18,8 +24,11 @@ import pandas as pd
 
 from perf_lib.thresholds import METRICS, Level, RecoveryLimits, Thresholds, worst
 from reports import caveats
-from reports.analysis import Analysis, analyse_requests, span_stats
+from reports.analysis import UNCORRECTED_COLUMNS, Analysis, analyse_requests, span_stats
 from reports.drift import Drift, measure_drift
+from reports.generator import Generator, measure_generator
+from reports.numbers import as_float
+from reports.open_model import FROM_INTENDED, FROM_SEND, FROM_SEND_OPEN
 from reports.phases import Phase, by_role, from_run_json, segment_by_users, whole_run
 from reports.recovery import (
     CONSECUTIVE,
@@ -32,7 +41,7 @@ from reports.recovery import (
     exact_samples,
     find_recovery,
 )
-from reports.run_format import ROLE_BASELINE, ROLE_RECOVERY, ROLE_SPIKE
+from reports.run_format import MODEL_OPEN, ROLE_BASELINE, ROLE_RECOVERY, ROLE_SPIKE
 from reports.rundir import RunData
 from reports.server import ServerSide, server_side
 
@@ -59,6 +68,7 @@ class ReportModel:
     server: ServerSide
     thresholds: Thresholds
     drift: Drift | None
+    generator: Generator
 
 
 @dataclass(frozen=True)
@@ -98,9 +108,14 @@ def make_report(run: RunData, thresholds: Thresholds) -> ReportModel:
     recovery = spike.recovery if spike else None
     server = server_side(analysis, run)
     drift = measure_drift(analysis, run.requests, run.server_history, run.time_scale)
+    generator = measure_generator(run, phases)
+    open_run = run.model == MODEL_OPEN
 
     endpoints = [_judged(name, row, thresholds) for name, row in analysis.endpoints.iterrows()]
-    phase_rows = [_phase(i, p, analysis, thresholds) for i, p in enumerate(phases)]
+    phase_rows = [
+        _phase(i, p, analysis, thresholds, open_run, generator.dropped_by_phase[i])
+        for i, p in enumerate(phases)
+    ]
     levels = [Level.parse(e["verdict"]) for e in endpoints]
     levels += [Level.parse(p["verdict"]) for p in phase_rows]
     if recovery is not None:
@@ -114,8 +129,13 @@ def make_report(run: RunData, thresholds: Thresholds) -> ReportModel:
         "partial": run.partial,
         "partial_reason": caveats.partial_reason(run) or None,
         "source": analysis.source,
+        "model": run.model,
+        "latency_measured_from": _measured_from(open_run, analysis.corrected),
         "run": _run_info(run, analysis),
-        "totals": _numbers(analysis.totals, ROW_FIELDS),
+        "totals": {
+            **_numbers(analysis.totals, ROW_FIELDS),
+            "uncorrected": _uncorrected(analysis.totals),
+        },
         "thresholds": thresholds.to_dict(),
         "endpoints": endpoints,
         "phases": phase_rows,
@@ -125,14 +145,21 @@ def make_report(run: RunData, thresholds: Thresholds) -> ReportModel:
         "recovery_seconds": recovery.seconds if recovery else None,
         "recovery": _recovery(recovery, spike.limits) if spike and recovery else None,
         "server": _clean(server.summary),
+        "generator": _clean(generator.summary()),
         "drift": _clean(drift.summary) if drift else None,
         "errors": analysis.top_errors,
         "warnings": caveats.collect(
-            run, analysis, phases_note, recovery, spike.unmeasured if spike else None, drift
+            run,
+            analysis,
+            phases_note,
+            recovery,
+            spike.unmeasured if spike else None,
+            drift,
+            generator,
         ),
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    return ReportModel(report, analysis, recovery, server, thresholds, drift)
+    return ReportModel(report, analysis, recovery, server, thresholds, drift, generator)
 
 
 def resolve_phases(run: RunData) -> tuple[list[Phase], str | None]:
@@ -242,13 +269,37 @@ def measure_recovery(
 def _judged(name: str, row: pd.Series, thresholds: Thresholds) -> dict[str, Any]:
     values = {m: _num(row.get(m)) for m in METRICS}
     checks = thresholds.check(values, endpoint=name)
-    entry = {"name": name, **_numbers(row, ROW_FIELDS)}
+    entry = {"name": name, **_numbers(row, ROW_FIELDS), "uncorrected": _uncorrected(row)}
     entry["verdict"] = worst(checks.values()).label
     entry["checks"] = {m: level.label for m, level in checks.items()}
     return entry
 
 
-def _phase(i: int, phase: Phase, analysis: Analysis, thresholds: Thresholds) -> dict[str, Any]:
+def _uncorrected(row: Any) -> dict[str, Any] | None:
+    """The percentiles measured from the actual send, and how much larger the corrected p99 is;
+    None when no latency was corrected (closed runs)."""
+    if UNCORRECTED_COLUMNS["p99_ms"] not in row:
+        return None
+    figures = {key: _num(row.get(column)) for key, column in UNCORRECTED_COLUMNS.items()}
+    corrected, measured = (as_float(row.get(c)) for c in ("p99_ms", UNCORRECTED_COLUMNS["p99_ms"]))
+    ratio = corrected / measured if corrected is not None and measured else None
+    return {**figures, "p99_ratio": _num(ratio)}
+
+
+def _measured_from(open_run: bool, corrected: bool) -> str:
+    if not open_run:
+        return FROM_SEND
+    return FROM_INTENDED if corrected else FROM_SEND_OPEN
+
+
+def _phase(
+    i: int,
+    phase: Phase,
+    analysis: Analysis,
+    thresholds: Thresholds,
+    open_run: bool,
+    dropped: int | None,
+) -> dict[str, Any]:
     row = analysis.phase_table.iloc[i] if i < len(analysis.phase_table) else pd.Series(dtype=float)
     block = analysis.phase_endpoints[i] if i < len(analysis.phase_endpoints) else pd.DataFrame()
     endpoints = [_judged(name, r, thresholds) for name, r in block.iterrows()]
@@ -261,6 +312,10 @@ def _phase(i: int, phase: Phase, analysis: Analysis, thresholds: Thresholds) -> 
         "duration_s": _num(phase.duration),
         "users": phase.users if phase.users is not None else _users_in(analysis, phase),
         **_numbers(row, ROW_FIELDS),
+        "offered_rps": _num(phase.rate) if open_run else None,
+        "achieved_rps": _num(row.get("rps")),
+        "dropped": dropped,
+        "uncorrected": _uncorrected(row),
         "verdict": level.label,
         "verdict_from": verdict_from(endpoints, level, thresholds),
         "endpoints": endpoints,
@@ -360,6 +415,9 @@ def _run_info(run: RunData, analysis: Analysis) -> dict[str, Any]:
         "time_scale": meta.get("time_scale"),
         "locustfile": _text(meta.get("locustfile")),
         "schedule": _text(meta.get("schedule")),
+        "rate": _num(meta.get("rate")),
+        "max_in_flight": _whole(meta.get("max_in_flight")),
+        "arrivals": _text(meta.get("arrivals")),
         "duration_s": _num(analysis.span_s),
         "versions": meta.get("versions") if isinstance(meta.get("versions"), dict) else {},
         "request_files": run.request_files,
@@ -378,6 +436,12 @@ def _numbers(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:
         value = row.get(key) if hasattr(row, "get") else None
         out[key] = _int(value) if key in ("requests", "failures") else _num(value)
     return out
+
+
+def _whole(value: Any) -> int | None:
+    """A run.json count shown in the report; None for anything that is not a whole number."""
+    number = _num(value)
+    return int(number) if number is not None and number.is_integer() else None
 
 
 def _int(value: Any) -> int:

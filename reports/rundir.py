@@ -8,6 +8,11 @@ file is optional, but a file that is present must be well formed. ``run.json`` i
 when it is unreadable the phases are segmented from the user count, so its problem becomes a
 warning. ``server_history.csv`` may hold no rows at all: the server side was not sampled, which is
 no error. Its header tells its format: the reference API's columns, or Prometheus series.
+
+In an open-model run the request log's response times are measured from each request's intended
+start as they are read (``open_model``), so that everything after reading judges the latency a
+client arriving on schedule would have seen. The load generator's own log (``generator.csv``, or
+``generator-*.csv`` from distributed workers) is optional: runs from before it existed lack it.
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ from typing import Any
 import orjson
 import pandas as pd
 
-from reports import fallback
+from reports import fallback, open_model
 from reports.errors import ReportInputError
 from reports.loading import CsvTable, read_checked_csv, read_header
 from reports.run_format import (
+    GENERATOR_COLUMNS,
+    GENERATOR_LOG,
     LOCUST_AGGREGATED,
     LOCUST_CPU_WARNING,
     LOCUST_EXCEPTION_COLUMNS,
@@ -36,11 +43,14 @@ from reports.run_format import (
     LOCUST_LOG,
     LOCUST_STATS,
     LOCUST_STATS_COLUMNS,
+    MODEL_CLOSED,
+    MODEL_OPEN,
     REQUEST_COLUMNS,
     REQUEST_LOG,
     RUN_RECORD,
     SERVER_COLUMNS,
     SERVER_HISTORY,
+    WORKER_GENERATOR_LOG_GLOB,
     WORKER_REQUEST_LOG_GLOB,
     Column,
     server_series_columns,
@@ -70,9 +80,12 @@ class RunData:
     exceptions: pd.DataFrame | None
     server_history: pd.DataFrame | None  # the reference format (SERVER_COLUMNS)
     server_series: pd.DataFrame | None  # the series format: timestamp and Prometheus samples
+    #: Every Locust process's generator log (GENERATOR_COLUMNS), a row per process and second.
+    generator: pd.DataFrame | None = None
     truncated_files: list[str] = field(default_factory=list)
     cpu_warning: bool = False
     has_locust_html: bool = False
+    has_locust_log: bool = False
 
     @property
     def scenario(self) -> str:
@@ -85,6 +98,11 @@ class RunData:
     @property
     def partial(self) -> bool:
         return bool(self.meta.get("partial")) or bool(self.truncated_files)
+
+    @property
+    def model(self) -> str:
+        """``open`` when run.json says so; else ``closed`` (runs from before the open model)."""
+        return MODEL_OPEN if self.meta.get("model") == MODEL_OPEN else MODEL_CLOSED
 
     @property
     def approximate(self) -> bool:
@@ -117,7 +135,7 @@ def load_run(run_dir: str | Path) -> RunData:
             return None
         return _keep(read_checked_csv(path, columns, what=what, **kw), truncated)
 
-    request_paths = _request_paths(run_dir)
+    request_paths = _logs(run_dir, REQUEST_LOG, WORKER_REQUEST_LOG_GLOB)
     requests = _read_requests(request_paths, truncated) if request_paths else None
     stats = optional(LOCUST_STATS, LOCUST_STATS_COLUMNS, "Locust stats")
     history = optional(LOCUST_HISTORY, LOCUST_HISTORY_COLUMNS, "Locust stats history")
@@ -139,6 +157,7 @@ def load_run(run_dir: str | Path) -> RunData:
             f"{run_dir / LOCUST_HISTORY}: no {LOCUST_AGGREGATED} rows, not Locust's history"
         )
     source = SOURCE_REQUEST_LOG
+    meta, problem = _read_run_json(run_dir / RUN_RECORD)
     if requests is None:
         assert stats is not None and history is not None
         try:
@@ -146,7 +165,8 @@ def load_run(run_dir: str | Path) -> RunData:
         except ValueError as exc:
             raise ReportInputError(f"{run_dir / LOCUST_HISTORY}: {exc}") from None
         source = fallback.SOURCE
-    meta, problem = _read_run_json(run_dir / RUN_RECORD)
+    elif meta.get("model") == MODEL_OPEN:
+        requests = open_model.correct_latency(requests)
     server_history, server_series = _read_server_history(run_dir / SERVER_HISTORY, truncated)
     return RunData(
         run_dir=run_dir,
@@ -162,9 +182,11 @@ def load_run(run_dir: str | Path) -> RunData:
         ),
         server_history=server_history,
         server_series=server_series,
+        generator=_read_generator(run_dir, truncated),
         truncated_files=truncated,
         cpu_warning=_cpu_warning(run_dir / LOCUST_LOG),
         has_locust_html=(run_dir / LOCUST_HTML).is_file(),
+        has_locust_log=(run_dir / LOCUST_LOG).is_file(),
     )
 
 
@@ -174,10 +196,10 @@ def _keep(table: CsvTable, truncated: list[str]) -> pd.DataFrame:
     return table.frame
 
 
-def _request_paths(run_dir: Path) -> list[Path]:
-    single = run_dir / REQUEST_LOG
-    workers = sorted(run_dir.glob(WORKER_REQUEST_LOG_GLOB))
-    return ([single] if single.exists() else []) + workers
+def _logs(run_dir: Path, single: str, per_worker: str) -> list[Path]:
+    """The local run's log and the distributed workers' ones."""
+    path = run_dir / single
+    return ([path] if path.exists() else []) + sorted(run_dir.glob(per_worker))
 
 
 def _read_requests(paths: list[Path], truncated: list[str]) -> pd.DataFrame:
@@ -218,6 +240,22 @@ def names_by_method(frame: pd.DataFrame) -> pd.Categorical:
     shared = methods.groupby(names).nunique() > 1
     split = names.map(shared).fillna(False).to_numpy(dtype=bool)
     return pd.Categorical(names.where(~split, methods + " " + names))
+
+
+def _read_generator(run_dir: Path, truncated: list[str]) -> pd.DataFrame | None:
+    """Every generator log's rows as one frame; None when there is none, or only headers."""
+    paths = _logs(run_dir, GENERATOR_LOG, WORKER_GENERATOR_LOG_GLOB)
+    frames = [
+        _keep(
+            read_checked_csv(path, GENERATOR_COLUMNS, what="generator log", allow_no_rows=True),
+            truncated,
+        )
+        for path in paths
+    ]
+    frames = [frame for frame in frames if not frame.empty]
+    if not frames:
+        return None
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def _read_server_history(

@@ -9,27 +9,34 @@ from reports.numbers import count, num, seconds
 
 
 def head_line(report: dict[str, Any]) -> str:
-    """``spike: CRITICAL`` or, for an interrupted run, ``spike: PARTIAL (CRITICAL so far)``."""
+    """``spike: CRITICAL``; for an interrupted run ``spike: PARTIAL (CRITICAL so far)``; and
+    ``— generator-limited`` after either when the load generator did not keep up."""
     verdict = report["verdict"].upper()
     word = f"PARTIAL ({verdict} so far)" if report["partial"] else verdict
+    if explain.generator_limited(report):
+        word += f" — {explain.LIMITED_MARK}"
     return f"{report['scenario']}: {word}"
 
 
 def render_terminal(report: dict[str, Any], html_path: str | None = None) -> str:
-    """A few lines for a terminal: verdict, phases, endpoints, spike or drift, report path."""
+    """A few lines for a terminal: verdict and load model, phases, endpoints, spike or drift,
+    warnings, report path."""
     totals = report["totals"]
     head = (
         f"{head_line(report)}  ·  {count(totals['requests'])} requests, "
-        f"{num(totals['error_rate_pct'], 2)} % errors, p95 {num(totals['p95_ms'])} ms"
+        f"{num(totals['error_rate_pct'], 2)} % errors, p95 {num(totals['p95_ms'])} ms  ·  "
+        + explain.load_line(report)
     )
-    rows = [["", "users", "requests", "req/s", "p95 ms", "p99 ms", "err %", "verdict", "set by"]]
+    open_run = report.get("model") == "open"
+    rate = ["offered/s", "achieved/s", "dropped"] if open_run else ["req/s"]
+    rows = [["", "users", "requests", *rate, "p95 ms", "p99 ms", "err %", "verdict", "set by"]]
     for p in report["phases"]:
         rows.append(
             [
                 "phase " + p["name"],
                 "–" if p["users"] is None else str(p["users"]),
                 count(p["requests"]),
-                num(p["rps"]),
+                *_rates(p, open_run),
                 num(p["p95_ms"]),
                 num(p["p99_ms"]),
                 num(p["error_rate_pct"], 2),
@@ -43,7 +50,7 @@ def render_terminal(report: dict[str, Any], html_path: str | None = None) -> str
                 e["name"],
                 "",
                 count(e["requests"]),
-                num(e["rps"]),
+                *_rates(e, open_run),
                 num(e["p95_ms"]),
                 num(e["p99_ms"]),
                 num(e["error_rate_pct"], 2),
@@ -53,15 +60,19 @@ def render_terminal(report: dict[str, Any], html_path: str | None = None) -> str
         )
     if not any(row[-1] for row in rows[1:]):
         rows = [row[:-1] for row in rows]  # every phase healthy: no "set by" column
+    text = len(rows[0]) - (rows[0][-1] == "set by")  # "set by" is text, left as it is
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [head]
     if report["partial"]:
         lines.append(explain.partial_sentence(report))
+    latency = explain.latency_line(report)
+    if latency:
+        lines.append(latency)
     lines.append("")
     for row in rows:
         cells = [row[0].ljust(widths[0])]
-        cells += [c.rjust(w) for c, w in zip(row[1:8], widths[1:8], strict=True)]
-        cells += row[8:]  # "set by": text, left as it is
+        cells += [c.rjust(w) for c, w in zip(row[1:text], widths[1:text], strict=True)]
+        cells += row[text:]
         lines.append("  ".join(cells).rstrip())
     spike = []
     degradation = explain.degradation(report)
@@ -84,3 +95,14 @@ def render_terminal(report: dict[str, Any], html_path: str | None = None) -> str
     path = html_path or f"{report['run']['dir']}/report.html"
     lines += ["", f"report: {path}"]
     return "\n".join(lines)
+
+
+def _rates(entry: dict[str, Any], open_run: bool) -> list[str]:
+    """req/s; in an open run, offered/s, achieved/s and dropped (a phase's: an endpoint has
+    only the achieved rate)."""
+    achieved = num(entry["rps"])
+    if not open_run:
+        return [achieved]
+    if "dropped" not in entry:
+        return ["", achieved, ""]
+    return [num(entry.get("offered_rps")), achieved, count(entry["dropped"])]

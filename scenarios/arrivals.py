@@ -45,10 +45,12 @@ def arrival_times(
             raise ValueError(f"phase {phase.name!r} has no arrival rate")
         end = math.inf if index == last else phase_start + phase.duration_s
         if arrivals == UNIFORM:
-            spacing = 1.0 / phase.rate
+            # Counted, not compared in time: k / rate < duration exactly when k < rate x
+            # duration, so floating point never adds an arrival at a phase's boundary.
+            due = math.inf if index == last else phase.rate * phase.duration_s - 1e-9
             k = worker
-            while (at := phase_start + k * spacing) < end:
-                yield at
+            while k < due:
+                yield phase_start + k / phase.rate
                 k += workers
         else:
             at = phase_start

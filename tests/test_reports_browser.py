@@ -13,6 +13,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -27,6 +28,7 @@ from perf_lib.thresholds import Thresholds
 from reports import build_report
 from tests.e2e_helpers import wait_until
 from tests.reports_helpers import copy_real_fixture, spike_phases, spike_rows, write_run
+from tests.test_reports_open_model import second_rows, steady, write_generator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.concurrent]
 
@@ -197,3 +199,19 @@ def test_healthy_report_is_green(chromium, tmp_path):
     assert state["verdictText"].startswith("HEALTHY") and state["verdictVisible"]
     assert state["verdictBackground"] == "rgb(46, 125, 50)"
     assert state["locustLink"] is None
+
+
+def test_generator_limited_report_is_not_green(chromium, tmp_path):
+    run_dir = steady(tmp_path, lag_s=0.010)  # every request sent 10 ms late
+    write_generator(run_dir, second_rows(10, dropped=lambda k: 2))
+    result = build_report(run_dir, Thresholds())
+    assert result.report["verdict"] == "healthy"
+    state, png = open_report(chromium, result.html_path, tmp_path)
+    (tmp_path / "limited-screenshot.png").write_bytes(png)
+    assert state["title"].startswith("HEALTHY — generator-limited")
+    assert state["verdictVisible"] is True
+    assert re.match(r"HEALTHY\s+— generator-limited", state["verdictText"])
+    assert "Open model at 100.0 req/s" in state["verdictText"]  # the first screen says the model,
+    assert "20 arrivals dropped (sustained: 20)" in state["verdictText"]  # the drops
+    assert "did not keep up" in state["verdictText"]  # and that the generator fell behind
+    assert state["verdictBackground"] == "rgb(84, 110, 122)"  # the partial run's grey

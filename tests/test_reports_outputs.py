@@ -168,7 +168,10 @@ def test_summary_markdown(built):
 def test_terminal_table(built):
     text = render_terminal(built.report, str(built.html_path))
     lines = text.splitlines()
-    assert lines[0] == "spike: CRITICAL  ·  1,500 requests, 4.00 % errors, p95 300.0 ms"
+    assert lines[0] == (
+        "spike: CRITICAL  ·  1,500 requests, 4.00 % errors, p95 300.0 ms  ·  "
+        "closed model, generator not checked"
+    )
     spike = next(line for line in lines if line.startswith("phase spike"))
     assert spike.endswith(f"CRITICAL  {HEALTH} error rate 20.00 %")  # the verdict, and its cause
     assert f"spike degradation {built.report['degradation_pct']:+.1f} % (p95 " in text

@@ -36,7 +36,7 @@ def banner(html: str) -> str:
 
 
 def phase_row(html: str, name: str) -> str:
-    table = html[html.index('<table id="phases">') :]
+    table = html[html.index('<table id="phases"') :]
     table = table[: table.index("</table>")]
     return next(row for row in table.split("<tr>") if row.startswith(f"<td>{name}"))
 

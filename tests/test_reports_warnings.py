@@ -16,6 +16,7 @@ from tests.reports_helpers import (
     write_run,
     write_sustained,
 )
+from tests.test_reports_open_model import OPEN, second_rows, steady, write_generator
 
 EVERY_CODE = {
     "partial",
@@ -33,6 +34,11 @@ EVERY_CODE = {
     "recovery_no_data",
     "recovery_short",
     "drift",
+    "dropped",
+    "generator_limited",
+    "no_generator_log",
+    "latency_uncorrected",
+    "closed_model",
 }
 CPU_LINE = (
     "[2025-01-01 00:00:00,000] host/WARNING/root: CPU usage above 90%! This may constrain "
@@ -73,6 +79,10 @@ def _troubled_runs(root):
     )
     yield write_run(root / "nojson", spike_rows(7), spike_phases(), run_json=False)
     yield write_sustained(root / "drift", sustained_rows([50.0, 55, 60, 65, 70, 75]), 60)
+    late = steady(root, lag_s=0.010, name="open-late")  # and a drop a second
+    write_generator(late, second_rows(10, dropped=lambda k: 1))
+    yield late
+    yield write_run(root / "open-bare", spike_rows(7), spike_phases(), **OPEN)
 
 
 def test_every_warning_is_a_sentence_to_act_on(tmp_path):
