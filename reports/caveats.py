@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from reports.analysis import Analysis
-from reports.closed_model import held_back
+from reports.closed_model import held_back, held_back_seconds
 from reports.drift import RISE_LIMIT_PCT, RSS_TOLERANCE_PCT, Drift
 from reports.generator import Generator
 from reports.recovery import CONSECUTIVE, WINDOW_S, Recovery
@@ -182,20 +182,32 @@ def _load_model_notes(
                 )
             )
     else:
-        notes.extend(_closed_model(analysis))
+        notes.extend(_closed_model(run, analysis))
     return notes
 
 
-def _closed_model(analysis: Analysis) -> list[dict[str, str]]:
-    found = held_back(analysis)
-    if not found:
-        return []
-    phases = "; ".join(
+def _closed_model(run: RunData, analysis: Analysis) -> list[dict[str, str]]:
+    found = [
         f"in phase {h.phase} each user sent {h.rate_per_user:,.2f} req/s against "
         f"{h.baseline_rate_per_user:,.2f} in phase {h.baseline} ({-h.fall_pct:+.0f} %) while "
         f"p95 rose {h.baseline_p95_ms:,.1f} → {h.p95_ms:,.1f} ms"
-        for h in found
+        for h in held_back(analysis)
+    ]
+    requests = run.requests
+    seconds = held_back_seconds(
+        requests["timestamp"].to_numpy(dtype=float),
+        requests["response_time_ms"].to_numpy(dtype=float),
+        analysis.phases,
     )
+    if seconds is not None:
+        found.append(
+            f"in {seconds.seconds} of {seconds.judged} seconds the users sent as few as "
+            f"{seconds.fewest_sent:,} requests against {seconds.median_sent:,.0f} in a typical "
+            f"second, while a reply took up to {seconds.slowest_ms:,.0f} ms"
+        )
+    if not found:
+        return []
+    phases = "; ".join(found)
     return [
         warning(
             "closed_model",

@@ -12,8 +12,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from reports.analysis import Analysis
-from reports.phases import by_role
+from reports.phases import Phase, by_role
 from reports.run_format import ROLE_BASELINE
 
 #: The fall of a phase's requests per user and second, against the baseline, beyond which its
@@ -65,3 +67,53 @@ def held_back(analysis: Analysis) -> list[HeldBack]:
         if rate < (1.0 - RATE_FALL_SHARE) * base_rate and p95 > base_p95:
             found.append(HeldBack(phase.name, phases[base].name, rate, base_rate, p95, base_p95))
     return found
+
+
+#: A second whose slowest request took this many times the run's p95 saw the service stop,
+#: not merely slow down: a stall, a pause, a queue draining.
+STALL_FACTOR = 4.0
+#: Held-back seconds, at least, before the run is said to hide anything: one can be chance.
+MIN_HELD_SECONDS = 2
+
+
+@dataclass(frozen=True)
+class HeldSeconds:
+    """Seconds of a steady phase in which the users sent less while a reply stalled."""
+
+    seconds: int  # held back
+    judged: int  # the whole seconds judged
+    median_sent: float  # requests sent in a typical second
+    fewest_sent: int
+    slowest_ms: float
+
+
+def held_back_seconds(
+    timestamps: np.ndarray, response_ms: np.ndarray, phases: list[Phase]
+) -> HeldSeconds | None:
+    """Inside each phase (its first and last second left out: ramps), the seconds in which the
+    users sent ``RATE_FALL_SHARE`` fewer requests than in the phase's median second while some
+    request took ``STALL_FACTOR`` times the run's p95: a slow period a closed model hid,
+    however short. None when fewer than ``MIN_HELD_SECONDS`` such seconds, or no data."""
+    if len(timestamps) == 0:
+        return None
+    p95 = float(np.percentile(response_ms, 95))
+    judged, held_sent, medians, slowest = 0, [], [], 0.0
+    for phase in phases:
+        first, last = math.floor(phase.start) + 1, math.floor(phase.end) - 1
+        if last - first < 3:
+            continue
+        inside = (timestamps >= first) & (timestamps < last)
+        seconds = np.floor(timestamps[inside]).astype(np.int64) - first
+        sent = np.bincount(seconds, minlength=last - first)
+        worst = np.zeros(last - first)
+        np.maximum.at(worst, seconds, response_ms[inside])
+        median = float(np.median(sent))
+        stalled = (sent < (1.0 - RATE_FALL_SHARE) * median) & (worst > STALL_FACTOR * p95)
+        judged += len(sent)
+        if stalled.any():
+            held_sent.extend(int(n) for n in sent[stalled])
+            slowest = max(slowest, float(worst[stalled].max()))
+            medians.append(median)
+    if len(held_sent) < MIN_HELD_SECONDS:
+        return None
+    return HeldSeconds(len(held_sent), judged, float(np.median(medians)), min(held_sent), slowest)
