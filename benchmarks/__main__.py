@@ -1,7 +1,7 @@
 """``make bench``: run the benchmark suites, print one table, write results/bench.json.
 
 ``python -m benchmarks [SUITE ...]`` runs only the named suites (perf_lib, service, reports,
-scenarios). Exit status 1 when a row misses its target, so CI could gate on it.
+scenarios, open_model). Exit status 1 when a row misses its target, so CI could gate on it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import orjson
 
 from perf_lib.cli import OneLineParser
 
-SUITES = ("perf_lib", "service", "reports", "scenarios")
+SUITES = ("perf_lib", "service", "reports", "scenarios", "open_model")
 OUTPUT = Path("results/bench.json")
 
 

@@ -51,7 +51,7 @@ class BaselineUser(MarketUser):
         self.spend_budget()
 
 
-class _HistoricalClient(MarketUser):
+class HistoricalClient(MarketUser):
     """Discovers the symbols once, then asks for their history over chart-like ranges."""
 
     abstract = True
@@ -73,7 +73,7 @@ class _HistoricalClient(MarketUser):
         self.checked_get(HISTORICAL, historical_check(symbol), params)
 
 
-class HistoricalUser(_HistoricalClient):
+class HistoricalUser(HistoricalClient):
     """50 checked /api/v1/historical requests for random symbols and ranges, then stops."""
 
     scenario = "historical"
@@ -85,7 +85,7 @@ class HistoricalUser(_HistoricalClient):
         self.spend_budget()
 
 
-class MarketDataUser(_HistoricalClient):
+class MarketDataUser(HistoricalClient):
     """The mixed traffic of a market-data front end: mostly history, some listings and status."""
 
     scenario = "sustained"
