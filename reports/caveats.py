@@ -201,9 +201,9 @@ def _closed_model(run: RunData, analysis: Analysis) -> list[dict[str, str]]:
     )
     if seconds is not None:
         found.append(
-            f"in {seconds.seconds} of {seconds.judged} seconds the users sent as few as "
-            f"{seconds.fewest_sent:,} requests against {seconds.median_sent:,.0f} in a typical "
-            f"second, while a reply took up to {seconds.slowest_ms:,.0f} ms"
+            f"{seconds.periods} times in {seconds.judged_s} s the users sent as few as "
+            f"{seconds.fewest_sent:,} requests in a second against {seconds.median_sent:,.0f} "
+            f"in a typical one, while a reply took up to {seconds.slowest_ms:,.0f} ms"
         )
     if not found:
         return []

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from reports.analysis import Analysis
 from reports.phases import Phase, by_role
@@ -69,51 +70,61 @@ def held_back(analysis: Analysis) -> list[HeldBack]:
     return found
 
 
-#: A second whose slowest request took this many times the run's p95 saw the service stop,
-#: not merely slow down: a stall, a pause, a queue draining.
+#: A one-second window whose slowest request took this many times the run's p95 saw the
+#: service stop, not merely slow down: a stall, a pause, a queue draining.
 STALL_FACTOR = 4.0
-#: Held-back seconds, at least, before the run is said to hide anything: one can be chance.
-MIN_HELD_SECONDS = 2
+#: Slow periods, at least, before the run is said to hide anything: one can be chance.
+MIN_HELD_PERIODS = 2
+#: Windows of one second slide by this step: a stall shorter than a second lies wholly inside
+#: some window however it falls on the clock, so its missing requests show in full.
+STEP_S = 0.1
+_STEPS = round(1.0 / STEP_S)
 
 
 @dataclass(frozen=True)
 class HeldSeconds:
-    """Seconds of a steady phase in which the users sent less while a reply stalled."""
+    """Slow periods of a steady phase: the users sent less while a reply stalled."""
 
-    seconds: int  # held back
-    judged: int  # the whole seconds judged
+    periods: int  # separate stretches of held-back windows
+    judged_s: int  # seconds of steady phases looked at
     median_sent: float  # requests sent in a typical second
-    fewest_sent: int
+    fewest_sent: int  # in the emptiest held-back second
     slowest_ms: float
 
 
 def held_back_seconds(
     timestamps: np.ndarray, response_ms: np.ndarray, phases: list[Phase]
 ) -> HeldSeconds | None:
-    """Inside each phase (its first and last second left out: ramps), the seconds in which the
-    users sent ``RATE_FALL_SHARE`` fewer requests than in the phase's median second while some
-    request took ``STALL_FACTOR`` times the run's p95: a slow period a closed model hid,
-    however short. None when fewer than ``MIN_HELD_SECONDS`` such seconds, or no data."""
+    """Inside each phase (its first and last second left out: ramps), the one-second windows
+    in which the users sent ``RATE_FALL_SHARE`` fewer requests than in the phase's median
+    window while some request took ``STALL_FACTOR`` times the run's p95: slow periods a closed
+    model hid, however short. None with fewer than ``MIN_HELD_PERIODS`` of them."""
     if len(timestamps) == 0:
         return None
     p95 = float(np.percentile(response_ms, 95))
-    judged, held_sent, medians, slowest = 0, [], [], 0.0
+    periods, judged, fewest, medians, slowest = 0, 0, [], [], 0.0
     for phase in phases:
-        first, last = math.floor(phase.start) + 1, math.floor(phase.end) - 1
-        if last - first < 3:
+        first, last = phase.start + 1.0, phase.end - 1.0
+        bins = int((last - first) / STEP_S)
+        if bins < 3 * _STEPS:
             continue
-        inside = (timestamps >= first) & (timestamps < last)
-        seconds = np.floor(timestamps[inside]).astype(np.int64) - first
-        sent = np.bincount(seconds, minlength=last - first)
-        worst = np.zeros(last - first)
-        np.maximum.at(worst, seconds, response_ms[inside])
-        median = float(np.median(sent))
-        stalled = (sent < (1.0 - RATE_FALL_SHARE) * median) & (worst > STALL_FACTOR * p95)
-        judged += len(sent)
-        if stalled.any():
-            held_sent.extend(int(n) for n in sent[stalled])
-            slowest = max(slowest, float(worst[stalled].max()))
+        inside = (timestamps >= first) & (timestamps < first + bins * STEP_S)
+        index = ((timestamps[inside] - first) / STEP_S).astype(np.int64)
+        sent = np.bincount(index, minlength=bins)
+        worst = np.zeros(bins)
+        np.maximum.at(worst, index, response_ms[inside])
+        window_sent = sliding_window_view(sent, _STEPS).sum(axis=1)
+        window_worst = sliding_window_view(worst, _STEPS).max(axis=1)
+        median = float(np.median(window_sent))
+        held = (window_sent < (1.0 - RATE_FALL_SHARE) * median) & (
+            window_worst > STALL_FACTOR * p95
+        )
+        judged += bins // _STEPS
+        if held.any():
+            periods += int(held[0]) + int(np.count_nonzero(held[1:] & ~held[:-1]))
+            fewest.append(int(window_sent[held].min()))
+            slowest = max(slowest, float(window_worst[held].max()))
             medians.append(median)
-    if len(held_sent) < MIN_HELD_SECONDS:
+    if periods < MIN_HELD_PERIODS:
         return None
-    return HeldSeconds(len(held_sent), judged, float(np.median(medians)), min(held_sent), slowest)
+    return HeldSeconds(periods, judged, float(np.median(medians)), min(fewest), slowest)

@@ -26,8 +26,14 @@ def test_seconds_held_back_by_a_stall_are_found():
     found = held_back_seconds(*closed_log(stall_every_s=5), [Phase("steady", 1000.0, 1040.0)])
     assert found is not None
     # Seconds 5, 10, ... 35 lie inside [1001, 1039): seven stalls, 38 seconds judged.
-    assert (found.seconds, found.judged) == (7, 38)
+    assert (found.periods, found.judged_s) == (7, 38)
     assert (found.fewest_sent, found.median_sent, found.slowest_ms) == (500, 1000.0, 500.0)
+
+
+def test_a_stall_astride_two_clock_seconds_is_found_as_well():
+    stamps, times = closed_log(stall_every_s=5)
+    found = held_back_seconds(stamps + 0.5, times, [Phase("steady", 1000.0, 1040.0)])
+    assert found is not None and found.periods == 7
 
 
 def test_a_steady_run_and_a_single_slow_second_hide_nothing():
