@@ -8,9 +8,7 @@ two say what those cost a closed run.
 
 from __future__ import annotations
 
-import csv
 import os
-from typing import Any
 
 from locust import constant, events, task
 from locust.contrib.fasthttp import FastHttpUser
@@ -20,10 +18,7 @@ import scenarios.locust_support  # noqa: F401  (--run-dir and the kit's run file
 import scenarios.run_session
 from benchmarks.bench_open_model import BEFORE_OPEN_MODEL
 from benchmarks.bench_service import HISTORICAL
-from scenarios.checks import server_time_ms
-from scenarios.request_log import HEADER, INTENDED_START, RequestLog, _one_line
-
-OLD_HEADER = [column for column in HEADER if column != INTENDED_START]
+from scenarios.request_log import HEADER, INTENDED_START, RequestLog
 
 
 class ClosedHistoricalUser(FastHttpUser):
@@ -35,51 +30,9 @@ class ClosedHistoricalUser(FastHttpUser):
 
 
 class RequestLogBeforeOpenModel(RequestLog):
-    """RequestLog's header and rows, less ``intended_start`` and the look-up that fills it."""
+    """RequestLog's header and rows, less ``intended_start``."""
 
-    def _open(self) -> None:
-        self.close()
-        if not self.filepath:
-            return
-        self._filehandle = open(self.filepath, "w", newline="", encoding="utf-8")  # noqa: SIM115
-        self._writer = csv.writer(self._filehandle)
-        self._writer.writerow(OLD_HEADER)
-        self._filehandle.flush()
-
-    def _on_request(
-        self,
-        *,
-        request_type: str,
-        name: str,
-        response_time: float | None,
-        response_length: int,
-        exception: Any = None,
-        response: Any = None,
-        start_time: float | None = None,
-        **kwargs: Any,
-    ) -> None:
-        if self._writer is None:
-            return
-        headers = getattr(response, "headers", None) or {}
-        server_ms = server_time_ms(headers.get("Server-Timing"))
-        status = getattr(response, "status_code", 0) or 0
-        row = {
-            "timestamp": f"{start_time:.6f}" if start_time is not None else "",
-            "request_type": request_type,
-            "name": name,
-            "response_time_ms": response_time if response_time is not None else "",
-            "response_length": response_length,
-            "status_code": status,
-            "success": 0 if exception else 1,
-            "exception": _one_line(exception) if exception else "",
-            "x_cache": headers.get("X-Cache", ""),
-            "server_ms": server_ms if server_ms is not None else "",
-        }
-        self._writer.writerow([row[column] for column in OLD_HEADER])
-        self._pending += 1
-        if self._pending >= self.flush_interval:
-            self._filehandle.flush()  # type: ignore[union-attr]
-            self._pending = 0
+    columns = tuple(column for column in HEADER if column != INTENDED_START)
 
 
 if os.environ.get(BEFORE_OPEN_MODEL):

@@ -34,6 +34,9 @@ def file_name(options: Any) -> str:
 
 
 class RequestLog(CsvRequestLogger):
+    #: The columns written, in order (a subclass may write fewer).
+    columns: tuple[str, ...] = HEADER
+
     def __init__(self, path: str | Path | None = None) -> None:
         """A log of ``path``; without one it logs nothing until ``reopen`` names a file."""
         super().__init__(str(path or ""), flush_interval=FLUSH_EVERY)
@@ -49,7 +52,7 @@ class RequestLog(CsvRequestLogger):
             return
         self._filehandle = open(self.filepath, "w", newline="", encoding="utf-8")  # noqa: SIM115
         self._writer = csv.writer(self._filehandle)
-        self._writer.writerow(HEADER)
+        self._writer.writerow(self.columns)
         self._filehandle.flush()
 
     def _on_request(
@@ -84,7 +87,7 @@ class RequestLog(CsvRequestLogger):
             "x_cache": headers.get("X-Cache", ""),
             "server_ms": server_ms if server_ms is not None else "",
         }
-        self._writer.writerow([row[column] for column in HEADER])
+        self._writer.writerow([row[column] for column in self.columns])
         self._pending += 1
         if self._pending >= self.flush_interval:
             self._filehandle.flush()  # type: ignore[union-attr]

@@ -10,7 +10,7 @@ import requests
 
 from tests.market_api_helpers import HISTORICAL, start_live_service
 
-pytestmark = pytest.mark.e2e  # starts a real process
+pytestmark = [pytest.mark.e2e, pytest.mark.concurrent]  # starts a real process
 
 MARKER = "QZXW"
 

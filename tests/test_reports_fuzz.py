@@ -488,6 +488,7 @@ def test_rejected_inputs_are_one_line(runs, case):
 
 
 @pytest.mark.e2e
+@pytest.mark.concurrent
 def test_the_cli_answers_the_nastiest_inputs_with_one_line(runs):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for kind, name, make, expected in REJECTED.values():

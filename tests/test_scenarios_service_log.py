@@ -6,7 +6,7 @@ import pytest
 
 from tests.e2e_helpers import requests_log, run_scenario, service_env
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.concurrent]
 
 
 def test_a_run_leaves_a_service_log_without_a_line_per_request(seeded_db, tmp_path):
