@@ -192,8 +192,7 @@ RUN_KEYS: tuple[str, ...] = (
 )
 #: Each of run.json's phases; ``start`` and ``end`` are the actual epoch seconds.
 PHASE_KEYS: tuple[str, ...] = ("name", "role", "start", "end", "users")
-#: Open runs' phases also carry ``rate``: their target arrivals per second.
-OPEN_PHASE_KEYS: tuple[str, ...] = (*PHASE_KEYS, "rate")
+# Open runs' phases also carry ``rate``: their target arrivals per second.
 MODEL_CLOSED = "closed"
 MODEL_OPEN = "open"
 

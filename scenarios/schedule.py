@@ -92,10 +92,6 @@ class Schedule:
             )
         )
 
-    @property
-    def is_open(self) -> bool:
-        return any(p.rate is not None for p in self.phases)
-
     def phase_at(self, elapsed_s: float) -> Phase | None:
         """The phase running ``elapsed_s`` seconds into the schedule; None once it is over."""
         end = 0.0
