@@ -188,6 +188,7 @@ RUN_KEYS: tuple[str, ...] = (
     "rate",  # open: the first phase's arrivals per second; null in closed runs
     "max_in_flight",  # open: requests outstanding at most, beyond which arrivals are dropped
     "arrivals",  # open: "uniform" or "poisson"
+    "dropped",  # open: arrivals dropped at the in-flight limit, all processes; null: closed
     "versions",
 )
 #: Each of run.json's phases; ``start`` and ``end`` are the actual epoch seconds.

@@ -7,6 +7,7 @@ holds the recovery watch's notes, which mark no phase boundary.
 
 from __future__ import annotations
 
+import csv
 import json
 import platform
 import sys
@@ -16,7 +17,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from reports.run_format import FORMAT_VERSION, MODEL_CLOSED, PHASE_LOG, RUN_RECORD
+from reports.run_format import (
+    FORMAT_VERSION,
+    GENERATOR_LOG,
+    MODEL_CLOSED,
+    PHASE_LOG,
+    RUN_RECORD,
+    WORKER_GENERATOR_LOG_GLOB,
+)
 
 
 def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
@@ -106,6 +114,7 @@ class RunRecord:
     rate: float | None = None  # open: the first phase's arrivals per second
     max_in_flight: int | None = None
     arrivals: str | None = None
+    dropped: int | None = None
 
     def document(self, run_dir: Path) -> dict[str, Any]:
         ended = self.ended if self.ended is not None else self.started
@@ -133,6 +142,7 @@ class RunRecord:
             "rate": self.rate,
             "max_in_flight": self.max_in_flight,
             "arrivals": self.arrivals,
+            "dropped": self.dropped,
             "versions": versions(),
         }
 
@@ -157,3 +167,17 @@ def versions() -> dict[str, str]:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
     }
+
+
+def dropped_arrivals(run_dir: Path) -> int:
+    """Arrivals dropped at the in-flight limit, summed over every process's generator log;
+    a torn last line (a killed process) is skipped."""
+    total = 0
+    for path in (run_dir / GENERATOR_LOG, *sorted(run_dir.glob(WORKER_GENERATOR_LOG_GLOB))):
+        try:
+            with path.open(newline="", encoding="utf-8") as log:
+                rows = list(csv.DictReader(log))
+        except OSError:
+            continue
+        total += sum(int(r["dropped"]) for r in rows if (r.get("dropped") or "").isdigit())
+    return total

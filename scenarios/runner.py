@@ -46,7 +46,13 @@ from scenarios.plan import RunOptions, RunPlan
 from scenarios.processes import ChildProcess, ServiceError, start_service
 from scenarios.progress import progress_line, requests_so_far
 from scenarios.recovery_watch import DISTRIBUTED_LAG_S, extension_limit_s
-from scenarios.run_record import RunRecord, read_phase_log, split_credentials, strip_credentials
+from scenarios.run_record import (
+    RunRecord,
+    dropped_arrivals,
+    read_phase_log,
+    split_credentials,
+    strip_credentials,
+)
 from scenarios.sampler import Sampler, choose_server_side
 from scenarios.schedule import Schedule
 
@@ -245,6 +251,8 @@ class Run:
             with signals_as(lambda *_: None):  # a second Ctrl-C must not cut the clean-up
                 self._shutdown()
                 self.record.ended = time.time()
+                if self.record.model == MODEL_OPEN:
+                    self.record.dropped = dropped_arrivals(self.run_dir)
                 self.record.write(self.run_dir)
         if not (self.run_dir / LOCUST_STATS).exists():
             reason = failure or self.record.partial_reason or "Locust wrote no statistics"

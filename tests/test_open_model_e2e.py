@@ -22,6 +22,7 @@ def test_an_open_spike_sends_r_five_r_r_on_time_and_drops_nothing(tmp_path):
     assert result.run_dir is not None
     run = orjson.loads((result.run_dir / "run.json").read_bytes())
     assert (run["model"], run["rate"], run["arrivals"]) == ("open", RATE, "uniform")
+    assert run["dropped"] == 0
     phases = run["phases"]
     assert [p["rate"] for p in phases] == [RATE, 5 * RATE, RATE]
 

@@ -8,7 +8,13 @@ import pytest
 
 from reports.run_format import FORMAT_VERSION, PHASE_KEYS, PHASE_LOG, RUN_KEYS, RUN_RECORD
 from scenarios import run_record
-from scenarios.run_record import RunRecord, phases_from_log, read_phase_log, strip_credentials
+from scenarios.run_record import (
+    RunRecord,
+    dropped_arrivals,
+    phases_from_log,
+    read_phase_log,
+    strip_credentials,
+)
 
 SPIKE_LOG = [
     {"time": 100.0, "event": "phase", "name": "normal", "role": "baseline", "users": 10},
@@ -81,3 +87,12 @@ def test_run_json_has_the_formats_keys_version_and_recovery_limits(tmp_path, mon
     assert document["host"] == "http://127.0.0.1:8000"
     assert all(tuple(phase) == PHASE_KEYS for phase in document["phases"])
     assert [p["role"] for p in document["phases"]] == ["baseline", "spike", "recovery"]
+
+
+def test_dropped_arrivals_are_summed_over_every_process_and_a_torn_line_is_skipped(tmp_path):
+    header = "timestamp,intended,sent,dropped,lag_p50_ms,lag_p99_ms,in_flight,cpu_pct\n"
+    (tmp_path / "generator.csv").write_text(header + "1.0,10,7,3,,,,5\n2.0,10,10,0,,,,5\n")
+    (tmp_path / "generator-11.csv").write_text(header + "1.0,10,6,4,,,,5\n2.0,10,8,")
+    (tmp_path / "generator-12.csv").write_text(header + "1.0,,,,,,,40\n")  # closed: CPU only
+    assert dropped_arrivals(tmp_path) == 7
+    assert dropped_arrivals(tmp_path / "nothing") == 0
