@@ -9,7 +9,6 @@ of actual sends behind intended ones). Imported only by Locust processes.
 from __future__ import annotations
 
 import csv
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from locust.runners import STATE_RUNNING, STATE_SPAWNING, STATE_STOPPING, Master
 
 from reports.run_format import GENERATOR_COLUMNS, GENERATOR_LOG, WORKER_GENERATOR_LOG, names
 from scenarios.arrivals import SecondTally
+from scenarios.request_log import process_file_name
 from scenarios.run_session import current_run_dir
 
 HEADER = names(GENERATOR_COLUMNS)
@@ -44,11 +44,6 @@ class OpenLoadState:
 OPEN_LOAD = OpenLoadState()
 
 
-def file_name(options: Any) -> str:
-    worker = getattr(options, "worker", False) or getattr(options, "processes", 0)
-    return WORKER_GENERATOR_LOG.format(worker=os.getpid()) if worker else GENERATOR_LOG
-
-
 def _append(path: Path, row: dict[str, Any]) -> None:
     new = not path.exists()
     with path.open("a", newline="", encoding="utf-8") as out:
@@ -59,7 +54,7 @@ def _append(path: Path, row: dict[str, Any]) -> None:
 
 
 def _write_every_second(environment: Environment) -> None:
-    name = file_name(environment.parsed_options)
+    name = process_file_name(environment.parsed_options, GENERATOR_LOG, WORKER_GENERATOR_LOG)
     cpu, wall = time.process_time(), time.monotonic()
     while True:
         gevent.sleep(max(0.0, 1.0 - (time.monotonic() - wall)))

@@ -27,10 +27,16 @@ FLUSH_EVERY = 200
 INTENDED_START = "intended_start"
 
 
+def process_file_name(options: Any, single: str, per_worker: str) -> str:
+    """This process's own file: ``single``, or ``per_worker`` with its pid in each distributed
+    worker (every worker writes its own; the report merges them)."""
+    worker = getattr(options, "worker", False) or getattr(options, "processes", 0)
+    return per_worker.format(worker=os.getpid()) if worker else single
+
+
 def file_name(options: Any) -> str:
     """This process's log: requests.csv, or requests-<pid>.csv in each distributed worker."""
-    worker = getattr(options, "worker", False) or getattr(options, "processes", 0)
-    return WORKER_REQUEST_LOG.format(worker=os.getpid()) if worker else REQUEST_LOG
+    return process_file_name(options, REQUEST_LOG, WORKER_REQUEST_LOG)
 
 
 class RequestLog(CsvRequestLogger):

@@ -213,20 +213,8 @@ def test_basic_auth_in_the_url_reaches_the_target_and_is_written_nowhere(
 # --- refusals ------------------------------------------------------------------------------
 
 SHAPED = "<a locustfile with its own shape>"
-SHAPED_LOCUSTFILE = """
-from locust import HttpUser, LoadTestShape, task
-
-
-class Visitor(HttpUser):
-    @task
-    def home(self):
-        self.client.get("/orders")
-
-
-class MyShape(LoadTestShape):
-    def tick(self):
-        return None
-"""
+#: Copied to a .py file for the run: the test process itself never imports Locust.
+SHAPED_LOCUSTFILE = REPO_ROOT / "tests" / "fixtures" / "locustfiles" / "own_shape.py.txt"
 
 
 @pytest.mark.parametrize(
@@ -243,7 +231,7 @@ def test_what_cannot_work_is_refused_before_any_request(
     orders: Orders, tmp_path: Path, args: list[str], message: str
 ) -> None:
     shaped = tmp_path / "shaped_locustfile.py"
-    shaped.write_text(SHAPED_LOCUSTFILE)
+    shaped.write_text(SHAPED_LOCUSTFILE.read_text())
     args = [str(shaped) if a == SHAPED else a for a in args]
     received = len(orders.requests())
     out = tmp_path / "out"
