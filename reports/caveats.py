@@ -100,7 +100,8 @@ def collect(
             warning(
                 "outside_phases",
                 f"{_requests(analysis.outside_phases)} sent outside every phase (before the "
-                "first or after the last, e.g. by users still stopping at the end): they count "
+                "first, e.g. an open-model driver's symbol lookup, or after the last, e.g. by "
+                "users still stopping at the end): they count "
                 "in the endpoint totals but in no phase. Many of them mean that run.json's "
                 "phases are off.",
             )
@@ -137,9 +138,10 @@ def _dropped(run: RunData, analysis: Analysis, generator: Generator) -> list[dic
         warning(
             "dropped",
             f"{_arrivals(generator.dropped)} dropped because the in-flight limit{limit} was "
-            f"reached: {', '.join(where)}. The service met less than the offered load and the "
-            "dropped requests are in no latency figure; raise --max-in-flight, or read the drops "
-            "as the service falling behind.",
+            f"reached: {', '.join(where)}. The service met less than the offered load. The "
+            "dropped requests are in no latency figure but count against the error-rate limits "
+            "of their phase; raise --max-in-flight, or read the drops as the service falling "
+            "behind.",
         )
     ]
 

@@ -13,7 +13,15 @@ from typing import Any
 from reports.numbers import NA, as_float, count, num, seconds, signed, span
 from reports.recovery import DEGRADATION_NOTE
 
-METRIC_LABELS = {"avg_ms": "avg", "p95_ms": "p95", "p99_ms": "p99", "error_rate_pct": "error rate"}
+METRIC_LABELS = {
+    "avg_ms": "avg",
+    "p95_ms": "p95",
+    "p99_ms": "p99",
+    "error_rate_pct": "error rate",
+    "dropped_pct": "dropped",
+}
+#: What ``verdict_from`` names when a phase's dropped arrivals set its verdict (no endpoint).
+DROPPED_SOURCE = "arrivals"
 #: What a report without ``recovery.limits`` was judged by.
 FIXED_RECOVERY_LIMITS = {"healthy_s": 30, "degraded_s": 180, "tolerance_pct": 10}
 
@@ -36,7 +44,8 @@ def drivers(entry: dict[str, Any]) -> str:
 
 
 def verdict_source(phase: dict[str, Any]) -> tuple[str, str] | None:
-    """``("/api/v1/historical", "p95 612.3 ms")``: what set a phase's verdict; None if healthy.
+    """``("/api/v1/historical", "p95 612.3 ms")``, or ``("arrivals", "dropped 12.50 %")``: what
+    set a phase's verdict; None if healthy.
 
     ``verdict_from`` names it; a report without that field is read from the phase's endpoints
     (the first endpoint at the phase's level, and its first metric at that level).
@@ -45,8 +54,9 @@ def verdict_source(phase: dict[str, Any]) -> tuple[str, str] | None:
     if verdict in (None, "healthy"):
         return None
     source = phase.get("verdict_from")
-    if isinstance(source, dict) and source.get("endpoint"):
-        return str(source["endpoint"]), metric_text(source.get("metric"), source.get("value"))
+    if isinstance(source, dict) and (source.get("endpoint") or source.get("metric")):
+        where = source.get("endpoint") or DROPPED_SOURCE
+        return str(where), metric_text(source.get("metric"), source.get("value"))
     for entry in phase.get("endpoints") or []:
         if entry.get("verdict") != verdict:
             continue
@@ -143,6 +153,14 @@ def load_summary(report: dict[str, Any]) -> str:
     """``load_line`` and, when latencies were corrected, ``latency_line``, as sentences."""
     latency = latency_line(report)
     return _sentence(load_line(report)) + (f" {_sentence(latency)}" if latency else "")
+
+
+def dropped_cell(phase: dict[str, Any]) -> str:
+    """A phase's dropped arrivals with their share of its arrivals: ``1,234 (5.88 %)``."""
+    dropped, share = phase.get("dropped"), as_float(phase.get("dropped_pct"))
+    if not dropped or share is None:
+        return count(dropped)
+    return f"{count(dropped)} ({num(share, 2)} %)"
 
 
 def _drops(report: dict[str, Any]) -> str:

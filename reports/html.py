@@ -75,6 +75,7 @@ def render_report(report: dict[str, Any], charts: dict[str, bytes]) -> str:
             corrected=isinstance(report["totals"].get("uncorrected"), dict),
             partial_sentence=explain.partial_sentence(report) if report.get("partial") else None,
             phase_causes=[explain.phase_cause(p) for p in report["phases"]],
+            phase_drops=[explain.dropped_cell(p) for p in report["phases"]],
             degradation=explain.degradation(report),
             recovery_rule=explain.recovery_rule(
                 recovery or {"limits": report["thresholds"].get("recovery")}

@@ -71,7 +71,7 @@ def render_summary(report: dict[str, Any], html_name: str = "report.html") -> st
                     "–" if p["users"] is None else str(p["users"]),
                     count(p["requests"]),
                     *(
-                        [num(p.get("offered_rps")), num(p["rps"]), count(p.get("dropped"))]
+                        [num(p.get("offered_rps")), num(p["rps"]), explain.dropped_cell(p)]
                         if open_run
                         else [num(p["rps"])]
                     ),

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from perf_lib.thresholds import METRICS, Level, RecoveryLimits, Thresholds, worst
+from perf_lib.thresholds import METRICS, Level, Limit, RecoveryLimits, Thresholds, worst
 from reports import caveats
 from reports.analysis import UNCORRECTED_COLUMNS, Analysis, analyse_requests, span_stats
 from reports.drift import Drift, measure_drift
@@ -46,6 +46,9 @@ from reports.rundir import RunData
 from reports.server import ServerSide, server_side
 
 SCHEMA_VERSION = 1
+ERROR_RATE = "error_rate_pct"
+#: A phase's dropped arrivals as a share of its arrivals (open model), in %.
+DROPPED_PCT = "dropped_pct"
 ROW_FIELDS = (
     "requests",
     "failures",
@@ -304,6 +307,10 @@ def _phase(
     block = analysis.phase_endpoints[i] if i < len(analysis.phase_endpoints) else pd.DataFrame()
     endpoints = [_judged(name, r, thresholds) for name, r in block.iterrows()]
     level = worst(Level.parse(e["verdict"]) for e in endpoints)
+    drops = dropped_pct(row.get("requests"), dropped) if open_run else None
+    level, source = _with_drops(
+        level, verdict_from(endpoints, level, thresholds), drops, thresholds
+    )
     return {
         "name": phase.name,
         "role": phase.role,
@@ -315,9 +322,10 @@ def _phase(
         "offered_rps": _num(phase.rate) if open_run else None,
         "achieved_rps": _num(row.get("rps")),
         "dropped": dropped,
+        DROPPED_PCT: _num(drops),
         "uncorrected": _uncorrected(row),
         "verdict": level.label,
-        "verdict_from": verdict_from(endpoints, level, thresholds),
+        "verdict_from": source,
         "endpoints": endpoints,
     }
 
@@ -336,11 +344,43 @@ def verdict_from(
             value = entry.get(metric)
             if label != level.label or value is None:
                 continue
-            crossed = limits[metric].healthy if level is Level.DEGRADED else limits[metric].degraded
-            excess = value / crossed if crossed > 0 else math.inf
+            excess = _excess(value, limits[metric], level)
             if found is None or excess > found[0]:
                 found = (excess, {"endpoint": entry["name"], "metric": metric, "value": value})
     return found[1] if found else None
+
+
+def _with_drops(
+    level: Level, source: dict[str, Any] | None, drops: float | None, thresholds: Thresholds
+) -> tuple[Level, dict[str, Any] | None]:
+    """A phase's verdict and what set it, once its dropped arrivals are judged: they count
+    against the error-rate limits, and name the verdict when they went furthest past them."""
+    if drops is None:
+        return level, source
+    limit = thresholds.limits_for(None)[ERROR_RATE]
+    drop_level = limit.level(drops)
+    if drop_level is Level.HEALTHY or drop_level < level:
+        return level, source
+    if drop_level == level and source is not None:
+        crossed = thresholds.limits_for(source["endpoint"])[source["metric"]]
+        if _excess(source["value"], crossed, level) >= _excess(drops, limit, level):
+            return level, source
+    return drop_level, {"endpoint": None, "metric": DROPPED_PCT, "value": _num(drops)}
+
+
+def _excess(value: float, limit: Limit, level: Level) -> float:
+    """How far ``value`` went past the limit it crossed to reach ``level``, relative to it."""
+    crossed = limit.healthy if level is Level.DEGRADED else limit.degraded
+    return value / crossed if crossed > 0 else math.inf
+
+
+def dropped_pct(requests: Any, dropped: int | None) -> float | None:
+    """The share of a phase's arrivals that were dropped, in %: a dropped arrival is a request
+    its client never got an answer to, so it is judged by the error-rate limits."""
+    sent = as_float(requests) or 0.0
+    if dropped is None or sent + dropped <= 0:
+        return None
+    return 100.0 * dropped / (sent + dropped)
 
 
 def _users_in(analysis: Analysis, phase: Phase) -> int | None:

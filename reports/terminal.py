@@ -105,4 +105,4 @@ def _rates(entry: dict[str, Any], open_run: bool) -> list[str]:
         return [achieved]
     if "dropped" not in entry:
         return ["", achieved, ""]
-    return [num(entry.get("offered_rps")), achieved, count(entry["dropped"])]
+    return [num(entry.get("offered_rps")), achieved, explain.dropped_cell(entry)]

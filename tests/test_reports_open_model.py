@@ -243,6 +243,43 @@ def test_drops_are_counted_per_phase(tmp_path):
     )
 
 
+def test_drops_count_against_the_error_rate_limits(tmp_path):
+    """30 of the peak's 230 arrivals were dropped: 13.04 %, past the 5 % critical error rate,
+    although every request that was sent succeeded fast."""
+    report = analyse_run(two_phase_run(tmp_path), Thresholds()).report
+    warm, peak = report["phases"]
+    assert warm["dropped_pct"] == 0.0 and warm["verdict"] == "healthy"
+    assert peak["dropped_pct"] == pytest.approx(100 * 30 / 230, abs=0.01)
+    assert peak["error_rate_pct"] == 0.0 and {e["verdict"] for e in peak["endpoints"]} == {
+        "healthy"
+    }
+    assert peak["verdict"] == report["verdict"] == "critical"
+    assert peak["verdict_from"] == {"endpoint": None, "metric": "dropped_pct", "value": 13.043}
+    peak_line = next(x for x in render_terminal(report).splitlines() if x.startswith("phase peak"))
+    assert peak_line.endswith("CRITICAL  arrivals dropped 13.04 %")
+    assert "Phase peak is critical, set by arrivals dropped 13.04 %." in render_summary(report)
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "verdict"),
+    [
+        ({"error_rate_pct": {"healthy": 20, "degraded": 30}}, "healthy"),
+        ({"error_rate_pct": {"healthy": 10, "degraded": 30}}, "degraded"),
+    ],
+)
+def test_drops_are_judged_by_the_configured_error_rate_limits(tmp_path, thresholds, verdict):
+    report = analyse_run(two_phase_run(tmp_path), Thresholds.from_dict({"default": thresholds})).report
+    assert report["phases"][1]["verdict"] == verdict
+
+
+def test_an_endpoint_further_past_its_limit_than_the_drops_names_the_verdict(tmp_path):
+    """Both critical: the p95 at 10x its critical limit outweighs 13 % drops at 2.6x."""
+    thresholds = Thresholds.from_dict({"default": {"p95_ms": {"healthy": 0.2, "degraded": 0.5}}})
+    peak = analyse_run(two_phase_run(tmp_path), thresholds).report["phases"][1]
+    assert peak["verdict"] == "critical"
+    assert peak["verdict_from"]["metric"] == "p95_ms"
+
+
 def test_distributed_generator_logs_are_summed(tmp_path):
     run_dir = two_phase_run(tmp_path, ("generator-101.csv", "generator-102.csv"))
     report = analyse_run(run_dir, Thresholds()).report
@@ -258,20 +295,20 @@ def test_drops_show_in_every_output(tmp_path):
     )
     header = terminal[terminal.index("") + 1].split()
     assert header[:5] == ["users", "requests", "offered/s", "achieved/s", "dropped"]
-    assert terminal[terminal.index("") + 3].split()[:7] == [
-        "phase", "peak", "10", "200", "50.0", "20.0", "30",
+    assert terminal[terminal.index("") + 3].split()[:9] == [
+        "phase", "peak", "10", "200", "50.0", "20.0", "30", "(13.04", "%)",
     ]  # fmt: skip
     assert any(line.startswith("warning: 30 arrivals were dropped") for line in terminal)
 
     summary = render_summary(report)
     assert "Open model at 10.0 req/s" in summary.splitlines()[2]
-    assert "| peak | 10 | 200 | 50.0 | 20.0 | 30 | 5.0 | 5.0 | 5.0 | 5.0 | 0.00 |" in summary
+    assert "| peak | 10 | 200 | 50.0 | 20.0 | 30 (13.04 %) | 5.0 | 5.0 | 5.0 | 5.0 | 0.00 |" in summary
     assert "- ⚠️ 30 arrivals were dropped" in summary
 
     html = render_report(report, {})
     assert "30 arrivals dropped (peak: 30)" in text_of(banner(html))
     row = phase_row(html, "peak")
-    assert re.search(r'<td class="lv-degraded">30</td>', row)
+    assert re.search(r'<td class="lv-degraded">30 \(13.04 %\)</td>', row)
     assert "<th>Offered/s</th><th>Achieved/s</th><th>Dropped</th>" in html
 
 
