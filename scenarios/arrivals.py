@@ -31,8 +31,11 @@ def arrival_times(
     seed: int | None = None,
     worker: int = 0,
     workers: int = 1,
+    endless: bool = True,
 ) -> Iterator[float]:
-    """Epoch seconds at which this worker's requests are due, in order, without end."""
+    """Epoch seconds at which this worker's requests are due, in order. ``endless``: the last
+    phase goes on until the test is stopped (a recovery the watch may extend); else the
+    arrivals end with the schedule."""
     if arrivals not in ARRIVALS:
         raise ValueError(f"arrivals must be one of {', '.join(ARRIVALS)}, not {arrivals!r}")
     if not 0 <= worker < workers:
@@ -43,11 +46,12 @@ def arrival_times(
     for index, phase in enumerate(schedule.phases):
         if phase.rate is None:
             raise ValueError(f"phase {phase.name!r} has no arrival rate")
-        end = math.inf if index == last else phase_start + phase.duration_s
+        open_ended = endless and index == last
+        end = math.inf if open_ended else phase_start + phase.duration_s
         if arrivals == UNIFORM:
             # Counted, not compared in time: k / rate < duration exactly when k < rate x
             # duration, so floating point never adds an arrival at a phase's boundary.
-            due = math.inf if index == last else phase.rate * phase.duration_s - 1e-9
+            due = math.inf if open_ended else phase.rate * phase.duration_s - 1e-9
             k = worker
             while k < due:
                 yield phase_start + k / phase.rate

@@ -18,6 +18,7 @@ import scenarios.generator_log  # noqa: F401  (the generator's CPU, and open-mod
 import scenarios.user_headers  # noqa: F401  (every user sends the run's headers)
 from perf_lib.thresholds import Thresholds, ThresholdsError, resolve_thresholds
 from reports.run_format import ROLE_BASELINE, ROLE_RECOVERY, ROLE_STEADY
+from scenarios import arrival_clock
 from scenarios.catalog import (
     DEFAULT_WAIT,
     REQUEST_TIMEOUT_S,
@@ -202,6 +203,8 @@ class ScheduleShape(_LoggingShape):
     def reset_run(self) -> None:
         super().reset_run()
         self._schedule: Schedule | None = None
+        #: Open shapes: the epoch at which the arrivals' schedule starts (``arrival_clock``).
+        self.origin: float | None = None
         self._phase: Phase | None = None
         self._watch: RecoveryWatch | None = None
         self._watched: tuple[Any, ...] | None = None
@@ -231,28 +234,55 @@ class ScheduleShape(_LoggingShape):
 
     def tick(self) -> tuple[int, float] | None:
         elapsed = self.run_time()
+        now = time.time()
         if self._schedule is None:
             self._schedule = self.schedule()
             self._watch = self.make_watch(self._schedule)
-        now = time.time()
+            if self.open_model:
+                self.origin = now - elapsed + arrival_clock.LEAD_S
+                arrival_clock.publish(self.runner, self.origin)
+        if self.origin is not None:
+            elapsed = max(0.0, now - self.origin)  # the arrivals' clock
         watch = self._watch
         if watch is not None:
             total = self.runner.stats.total
             watch.observe(now, total.num_requests, total.num_failures, total.response_times)
-        phase = self._schedule.phase_at(elapsed)
-        if phase is None:
+        index = self._schedule.index_at(elapsed)
+        if index is None:
             phase = self._phase
             if phase is None or not self._recovery_goes_on(phase, now):
-                self.finish(now)
+                self.finish(self._end_time(now))
                 return None
-        elif self.enter(phase.name, phase.role, phase.users, now, phase.rate):
-            left, self._phase = self._phase, phase
-            if watch is not None and left is not None and left.role == ROLE_BASELINE:
-                watch.baseline_phase(self.entered[ROLE_BASELINE], now)
-            if watch is not None and phase.role == ROLE_RECOVERY:
-                watch.spike_ended(now)
+        else:
+            phase = self._schedule.phases[index]
+            self._enter_phase(phase, self._phase_start(index, now))
         self._note_watch(now)
         return phase.users, phase.spawn_rate
+
+    def _phase_start(self, index: int, now: float) -> float:
+        """When the phase at ``index`` began: an open phase when its arrivals did, not at the
+        tick that noticed it."""
+        if self.origin is None or self._schedule is None:
+            return now
+        return self.origin + self._schedule.start_s(index)
+
+    def _end_time(self, now: float) -> float:
+        """When the test ended: an open schedule that no watch extended when its arrivals
+        did, not at the tick that noticed it."""
+        if self.origin is None or self._schedule is None or self._watch is not None:
+            return now
+        return self.origin + self._schedule.duration_s
+
+    def _enter_phase(self, phase: Phase, began: float) -> None:
+        """Log a new phase, and tell the recovery watch when the baseline or the spike ended."""
+        if not self.enter(phase.name, phase.role, phase.users, began, phase.rate):
+            return
+        left, self._phase = self._phase, phase
+        watch = self._watch
+        if watch is not None and left is not None and left.role == ROLE_BASELINE:
+            watch.baseline_phase(self.entered[ROLE_BASELINE], began)
+        if watch is not None and phase.role == ROLE_RECOVERY:
+            watch.spike_ended(began)
 
     def _recovery_goes_on(self, phase: Phase, now: float) -> bool:
         """After the schedule: whether the recovery phase must go on (the watch says so)."""

@@ -7,7 +7,8 @@ on its own greenlet at its intended time, whatever the replies are doing, with t
 request mix and response checks as the closed users. At most ``--max-in-flight`` requests are
 outstanding; an arrival that finds them all taken is dropped and counted (generator.csv).
 Each request's intended send time goes into the request log (``intended_start``), so the
-report measures what a client arriving then would have seen.
+report measures what a client arriving then would have seen. Arrivals are timed from the open
+shape's origin (``scenarios.arrival_clock``), shared by every process of the run.
 
 Imported only by Locust processes.
 """
@@ -27,6 +28,7 @@ from locust.env import Environment
 from locust.exception import StopUser
 from locust.user.users import LOCUST_STATE_STOPPING
 
+from scenarios import arrival_clock
 from scenarios.arrivals import ARRIVALS, UNIFORM, arrival_times
 from scenarios.catalog import OPEN_DEFAULT_MAX_IN_FLIGHT, OPEN_DEFAULT_RATE
 from scenarios.generator_log import OPEN_LOAD
@@ -97,15 +99,18 @@ class OpenMarketDataUser(HistoricalClient):
 
     def send_arrivals(self) -> None:
         options = self.environment.parsed_options
-        schedule = self._schedule()
+        shape = self._open_shape()
+        schedule = shape.schedule() if shape else self._manual_schedule()
+        origin = arrival_clock.wait() if shape else None
         runner = self.environment.runner
         arrivals = arrival_times(
             schedule,
-            time.time(),
+            time.time() if origin is None else origin,
             getattr(options, "arrivals", UNIFORM),
             getattr(options, "arrival_seed", None),
             worker=max(0, getattr(runner, "worker_index", 0)),
             workers=max(1, getattr(options, "open_workers", 1)),
+            endless=shape is None or schedule.has_spike,  # the recovery watch may extend it
         )
         pool = gevent.pool.Pool(self.max_in_flight)
         OPEN_LOAD.active = True
@@ -123,17 +128,20 @@ class OpenMarketDataUser(HistoricalClient):
                 OPEN_LOAD.tally.record_drop()
                 continue
             pool.spawn(self._arrive, at)
+        while self._state != LOCUST_STATE_STOPPING:  # the schedule is over: the shape ends it
+            gevent.sleep(0.1)
         pool.join()  # the requests in flight end (and are logged) before the driver stops
         raise StopUser()
 
     tasks = [send_arrivals]  # the mix's tasks are called by the arrivals, never by Locust
 
-    def _schedule(self) -> Schedule:
-        """The open shape's arrivals; without one (the web UI's form), ``--arrival-rate``
-        until the test is stopped."""
+    def _open_shape(self) -> ScheduleShape | None:
+        """The open shape whose arrivals to send; None without one (the web UI's form)."""
         shape = self.environment.shape_class
-        if isinstance(shape, ScheduleShape) and shape.open_model:
-            return shape.schedule()
+        return shape if isinstance(shape, ScheduleShape) and shape.open_model else None
+
+    def _manual_schedule(self) -> Schedule:
+        """``--arrival-rate`` from now until the test is stopped."""
         rate = getattr(self.environment.parsed_options, "arrival_rate", OPEN_DEFAULT_RATE)
         return constant_schedule("manual", 1, math.inf).open_model(rate)
 

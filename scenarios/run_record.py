@@ -21,10 +21,14 @@ from reports.run_format import (
     FORMAT_VERSION,
     GENERATOR_LOG,
     MODEL_CLOSED,
+    MODEL_OPEN,
     PHASE_LOG,
     RUN_RECORD,
     WORKER_GENERATOR_LOG_GLOB,
 )
+from scenarios.arrivals import UNIFORM
+from scenarios.catalog import OPEN_DEFAULT_MAX_IN_FLIGHT
+from scenarios.schedule import Schedule
 
 
 def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
@@ -166,6 +170,21 @@ def versions() -> dict[str, str]:
         "locust": version("locust"),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
+    }
+
+
+def model_fields(
+    schedule: Schedule | None, max_in_flight: int | None, arrivals: str | None
+) -> dict[str, Any]:
+    """run.json's model fields: what an open schedule offered first, at most in flight, how
+    spaced; a schedule without arrival rates (or none) is closed."""
+    if schedule is None or schedule.phases[0].rate is None:
+        return {"model": MODEL_CLOSED}
+    return {
+        "model": MODEL_OPEN,
+        "rate": schedule.phases[0].rate,
+        "max_in_flight": max_in_flight or OPEN_DEFAULT_MAX_IN_FLIGHT,
+        "arrivals": arrivals or UNIFORM,
     }
 
 

@@ -18,7 +18,6 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 from perf_lib.thresholds import Thresholds, ThresholdsError, resolve_thresholds
 from reports.errors import ReportInputError
@@ -27,7 +26,6 @@ from reports.run_format import (
     LOCUST_HTML,
     LOCUST_LOG,
     LOCUST_STATS,
-    MODEL_CLOSED,
     MODEL_OPEN,
     ROLE_RECOVERY,
     SERVER_HISTORY,
@@ -49,6 +47,7 @@ from scenarios.recovery_watch import DISTRIBUTED_LAG_S, extension_limit_s
 from scenarios.run_record import (
     RunRecord,
     dropped_arrivals,
+    model_fields,
     read_phase_log,
     split_credentials,
     strip_credentials,
@@ -237,7 +236,7 @@ class Run:
             schedule=plan.schedule_origin,
             health_path=plan.health_path,
             headers=sorted(plan.headers),
-            **self._model_record(),
+            **model_fields(plan.schedule, options.max_in_flight, options.arrivals),
         )
         failure: str | None = None
         try:
@@ -258,18 +257,6 @@ class Run:
             reason = failure or self.record.partial_reason or "Locust wrote no statistics"
             raise RunError(f"{reason}; nothing to report (see {self.run_dir})")
         return self._report()
-
-    def _model_record(self) -> dict[str, Any]:
-        """run.json's model fields: what an open run offered, at most in flight, how spaced."""
-        options = self.options
-        if options.model != MODEL_OPEN or self.schedule is None:
-            return {"model": MODEL_CLOSED}
-        return {
-            "model": MODEL_OPEN,
-            "rate": self.schedule.phases[0].rate,
-            "max_in_flight": options.max_in_flight or OPEN_DEFAULT_MAX_IN_FLIGHT,
-            "arrivals": options.arrivals or UNIFORM,
-        }
 
     def _first_phase_users(self) -> int:
         if self.schedule is not None:

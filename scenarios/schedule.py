@@ -94,12 +94,21 @@ class Schedule:
 
     def phase_at(self, elapsed_s: float) -> Phase | None:
         """The phase running ``elapsed_s`` seconds into the schedule; None once it is over."""
+        index = self.index_at(elapsed_s)
+        return None if index is None else self.phases[index]
+
+    def index_at(self, elapsed_s: float) -> int | None:
+        """The position of the phase running ``elapsed_s`` seconds in; None once it is over."""
         end = 0.0
-        for phase in self.phases:
+        for index, phase in enumerate(self.phases):
             end += phase.duration_s
             if elapsed_s < end:
-                return phase
+                return index
         return None
+
+    def start_s(self, index: int) -> float:
+        """Seconds into the schedule at which the phase at ``index`` starts."""
+        return sum(p.duration_s for p in self.phases[:index])
 
     def remaining_s(self, elapsed_s: float) -> float:
         return max(0.0, self.duration_s - elapsed_s)

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from perf_lib.thresholds import ThresholdsError, resolve_thresholds
-from reports.run_format import ROLE_STEADY
-from scenarios.run_record import RunRecord, read_phase_log
+from reports.run_format import MODEL_OPEN, ROLE_STEADY
+from scenarios.run_record import RunRecord, dropped_arrivals, model_fields, read_phase_log
 from scenarios.schedule import Schedule
 
 #: The phase of a test without a shape (users and spawn rate typed into the web UI).
@@ -107,6 +107,7 @@ def session_record(
     events = read_phase_log(session.run_dir)
     # A shape logs its end when its schedule is over; without it the test was stopped early.
     stopped_early = session.manual is None and not any(e.get("event") == "end" for e in events)
+    model = model_fields(schedule, option(options, "max_in_flight"), option(options, "arrivals"))
     return RunRecord(
         scenario=session.scenario,
         host=host,
@@ -119,6 +120,8 @@ def session_record(
         recovery=recovery_limits(schedule, option(options, "thresholds", ""), time_scale),
         partial=stopped_early,
         partial_reason="stopped before the shape's schedule ended" if stopped_early else None,
+        dropped=dropped_arrivals(session.run_dir) if model["model"] == MODEL_OPEN else None,
+        **model,
     )
 
 

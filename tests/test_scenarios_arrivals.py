@@ -37,6 +37,15 @@ def test_arrivals_go_on_at_the_last_rate_while_the_recovery_is_watched():
     assert sum(12.0 <= t < 20.0 for t in times) == 800  # 8 s more at 100/s
 
 
+@pytest.mark.parametrize("arrivals", ["uniform", "poisson"])
+def test_a_schedule_no_watch_extends_ends_with_its_last_phase(arrivals):
+    schedule = constant_schedule("s", 1, 10.0).open_model(50.0)
+    times = list(arrival_times(schedule, 100.0, arrivals, seed=3, endless=False))
+    assert times[-1] < 110.0
+    if arrivals == "uniform":
+        assert len(times) == 500 and times[-1] == pytest.approx(109.98)
+
+
 @pytest.mark.parametrize("workers", [2, 3])
 def test_workers_share_the_uniform_schedule_without_gaps_or_overlap(workers):
     single = until(arrival_times(SPIKE, 0.0), 12.0)

@@ -42,6 +42,12 @@ def test_phase_at_walks_the_schedule(elapsed, phase):
     assert (found.name if found else None) == phase
 
 
+def test_each_phase_starts_where_the_previous_ends():
+    spike = spike_schedule()
+    assert [spike.start_s(i) for i in range(3)] == [0.0, 30.0, 60.0]
+    assert [spike.index_at(t) for t in (0.0, 30.0, 119.9, 120.0)] == [0, 1, 2, None]
+
+
 def test_time_scale_shortens_every_phase():
     scaled = spike_schedule().scaled(0.1)
     assert [p.duration_s for p in scaled.phases] == pytest.approx([3.0, 3.0, 6.0])

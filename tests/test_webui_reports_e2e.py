@@ -123,15 +123,34 @@ def test_each_web_ui_test_gets_its_own_run_directory_and_report(seeded_db, tmp_p
         assert record["time_scale"] == 0.1
         assert [p["name"] for p in record["phases"]] == ["sustained"]
 
-        # 3: the process quits during a test, which still gets its directory and report.
+        # 3: an open shape: arrivals at the form's rate, each phase's figures measured from
+        # the intended start.
+        open_form = {
+            "user_count": 1, "spawn_rate": 1, "user_classes": "OpenMarketDataUser",
+            "shape_class": "OpenSustainedShape", "time_scale": "0.1", "arrival_rate": "100",
+        }  # fmt: skip
+        swarm(base, {**open_form, "host": service})
+        open_url = wait_until(
+            lambda: (url := last_report(base)) != second_url and url, 60, "the open report", 0.5
+        )
+        opened = run_dir_of(out, open_url)
+        record = assert_recorded(opened, "sustained")
+        assert (record["model"], record["rate"]) == ("open", 100.0)
+        report = json.loads((opened / "report.json").read_text())
+        (phase,) = report["phases"]
+        assert phase["offered_rps"] == 100.0 and phase["dropped"] == 0
+        assert phase["achieved_rps"] == pytest.approx(100.0, rel=0.02)
+        assert report["latency_measured_from"].startswith("intended start")
+
+        # 4: the process quits during a test, which still gets its directory and report.
         swarm(base, {**MANUAL, "host": service})
         wait_until(lambda: requests_flow(base), 30, "requests", every=0.2)
     finally:
         interrupt(ui, timeout=120)
     assert ui.proc.returncode == 0
     runs = {p.parent for p in out.glob("*/run.json")}
-    (third,) = runs - {first, second}
-    assert_recorded(third, "manual")
+    (last,) = runs - {first, second, opened}
+    assert_recorded(last, "manual")
     (log_dir,) = [p for p in out.iterdir() if (p / "locust.log").exists()]
     assert (log_dir / "service.log").exists() and log_dir not in runs
 
