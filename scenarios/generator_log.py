@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,20 @@ class OpenLoadState:
         self.tally = SecondTally()
         self.in_flight = 0
         self.active = False  # an open driver runs in this process
+        self.cpu_pct = 0.0  # the process's CPU in the last whole second (% of a core)
+        #: Called with each arrival's intended time, and whether it was sent (else dropped):
+        #: the capacity search counts them per step.
+        self.on_arrival: list[Callable[[float, bool], None]] = []
+
+    def record_sent(self, at: float, now: float) -> None:
+        self.tally.record_sent(now - at)
+        for listener in self.on_arrival:
+            listener(at, True)
+
+    def record_drop(self, at: float) -> None:
+        self.tally.record_drop()
+        for listener in self.on_arrival:
+            listener(at, False)
 
     def take(self) -> SecondTally:
         tally, self.tally = self.tally, SecondTally()
@@ -61,6 +76,7 @@ def _write_every_second(environment: Environment) -> None:
         now_cpu, now_wall = time.process_time(), time.monotonic()
         busy = 100.0 * (now_cpu - cpu) / max(now_wall - wall, 1e-6)
         cpu, wall = now_cpu, now_wall
+        OPEN_LOAD.cpu_pct = busy
         tally = OPEN_LOAD.take()
         run_dir = current_run_dir(environment)
         runner = environment.runner

@@ -104,7 +104,7 @@ class MarketUser(FastHttpUser):
         text = getattr(options, "think_time", "") if options else ""
         shape = self.environment.shape_class
         scenario = getattr(shape, "scenario", None) or self.scenario
-        self.think = parse_think_time(text) if text else DEFAULT_WAIT[scenario]
+        self.think = parse_think_time(text) if text else DEFAULT_WAIT.get(scenario, (0.0, 0.0))
 
     def wait_time(self) -> float:
         low, high = self.think
@@ -240,7 +240,10 @@ class ScheduleShape(_LoggingShape):
             self._watch = self.make_watch(self._schedule)
             if self.open_model:
                 self.origin = now - elapsed + arrival_clock.LEAD_S
-                arrival_clock.publish(self.runner, self.origin)
+                segment = arrival_clock.Segment(
+                    self.origin, self._schedule, endless=self._watch is not None
+                )
+                arrival_clock.publish(self.runner, segment)
         if self.origin is not None:
             elapsed = max(0.0, now - self.origin)  # the arrivals' clock
         watch = self._watch

@@ -19,6 +19,7 @@ import gc
 import math
 import random
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import gevent.local
@@ -29,12 +30,12 @@ from locust.exception import StopUser
 from locust.user.users import LOCUST_STATE_STOPPING
 
 from scenarios import arrival_clock
+from scenarios.arrival_clock import Segment
 from scenarios.arrivals import ARRIVALS, UNIFORM, arrival_times
 from scenarios.catalog import OPEN_DEFAULT_MAX_IN_FLIGHT, OPEN_DEFAULT_RATE
 from scenarios.generator_log import OPEN_LOAD
-from scenarios.locust_support import ScheduleShape
 from scenarios.request_log import INTENDED_START
-from scenarios.schedule import Schedule, constant_schedule
+from scenarios.schedule import constant_schedule
 from scenarios.users import HistoricalClient, MarketDataUser
 
 _arrival = gevent.local.local()  # the intended send time of the greenlet's request
@@ -98,57 +99,60 @@ class OpenMarketDataUser(HistoricalClient):
         return {INTENDED_START: getattr(_arrival, "at", None)}
 
     def send_arrivals(self) -> None:
-        options = self.environment.parsed_options
-        shape = self._open_shape()
-        schedule = shape.schedule() if shape else self._manual_schedule()
-        origin = arrival_clock.wait() if shape else None
-        runner = self.environment.runner
-        arrivals = arrival_times(
-            schedule,
-            time.time() if origin is None else origin,
-            getattr(options, "arrivals", UNIFORM),
-            getattr(options, "arrival_seed", None),
-            worker=max(0, getattr(runner, "worker_index", 0)),
-            workers=max(1, getattr(options, "open_workers", 1)),
-            endless=shape is None or schedule.has_spike,  # the recovery watch may extend it
-        )
         pool = gevent.pool.Pool(self.max_in_flight)
         OPEN_LOAD.active = True
         # Full collections of start-up objects stalled the loop 30-90 ms; frozen, they take
         # 1-2 ms (send lag p99 at 2,000 req/s: 42.8 -> 3.9 ms, make bench open_model).
         gc.collect()
         gc.freeze()
-        for at in arrivals:
-            if self._state == LOCUST_STATE_STOPPING:
-                break
-            delay = at - time.time()
-            if delay > 0:
-                gevent.sleep(delay)
-            if pool.full():
-                OPEN_LOAD.tally.record_drop()
-                continue
-            pool.spawn(self._arrive, at)
-        while self._state != LOCUST_STATE_STOPPING:  # the schedule is over: the shape ends it
-            gevent.sleep(0.1)
+        for segment in self._segments():
+            self._send(segment, pool)
         pool.join()  # the requests in flight end (and are logged) before the driver stops
         raise StopUser()
 
     tasks = [send_arrivals]  # the mix's tasks are called by the arrivals, never by Locust
 
-    def _open_shape(self) -> ScheduleShape | None:
-        """The open shape whose arrivals to send; None without one (the web UI's form)."""
-        shape = self.environment.shape_class
-        return shape if isinstance(shape, ScheduleShape) and shape.open_model else None
+    def _segments(self) -> Iterator[Segment]:
+        """The open shape's segments as it publishes them, until the test stops; without an
+        open shape (the web UI's form), ``--arrival-rate`` from now on."""
+        if not getattr(self.environment.shape_class, "open_model", False):
+            rate = getattr(self.environment.parsed_options, "arrival_rate", OPEN_DEFAULT_RATE)
+            manual = constant_schedule("manual", 1, math.inf).open_model(rate)
+            yield Segment(time.time(), manual, endless=True)
+            return
+        while self._state != LOCUST_STATE_STOPPING:
+            segment = arrival_clock.next_segment(timeout=0.2)
+            if segment is not None:
+                yield segment
 
-    def _manual_schedule(self) -> Schedule:
-        """``--arrival-rate`` from now until the test is stopped."""
-        rate = getattr(self.environment.parsed_options, "arrival_rate", OPEN_DEFAULT_RATE)
-        return constant_schedule("manual", 1, math.inf).open_model(rate)
+    def _send(self, segment: Segment, pool: gevent.pool.Pool) -> None:
+        """Each of the segment's arrivals on its own greenlet at its time; an arrival that
+        finds ``max_in_flight`` requests outstanding is dropped and counted."""
+        options = self.environment.parsed_options
+        arrivals = arrival_times(
+            segment.schedule,
+            segment.origin,
+            getattr(options, "arrivals", UNIFORM),
+            getattr(options, "arrival_seed", None),
+            worker=max(0, getattr(self.environment.runner, "worker_index", 0)),
+            workers=max(1, getattr(options, "open_workers", 1)),
+            endless=segment.endless,
+        )
+        for at in arrivals:
+            if self._state == LOCUST_STATE_STOPPING:
+                return
+            delay = at - time.time()
+            if delay > 0:
+                gevent.sleep(delay)
+            if pool.full():
+                OPEN_LOAD.record_drop(at)
+                continue
+            pool.spawn(self._arrive, at)
 
     def _arrive(self, at: float) -> None:
         _arrival.at = at
         OPEN_LOAD.in_flight += 1
-        OPEN_LOAD.tally.record_sent(time.time() - at)
+        OPEN_LOAD.record_sent(at, time.time())
         try:
             random.choice(self.mix)(self)
         finally:
