@@ -17,19 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from reports.generator_limits import CPU_LIMIT_PCT, LAG_LIMIT_MS
 from reports.open_model import send_lag_ms
 from reports.phases import Phase, assign
 from reports.run_format import GENERATOR_LOG, LOCUST_LOG, MODEL_OPEN
 from reports.rundir import RunData
 
-#: The send lag p99 (actual send - intended start) beyond which the generator did not keep its
-#: schedule. A generator with CPU to spare sends within a millisecond or two of the intended
-#: moment (timer and event-loop jitter); 5 ms is clear of that jitter, yet small beside the
-#: latencies the thresholds judge, so a lag above it is the generator queueing its own sends.
-LAG_LIMIT_MS = 5.0
-#: A Locust process's CPU (% of one core) from which it is taken as saturated: Locust's own
-#: warning level. So busy a process cannot send on time or time replies precisely.
-CPU_LIMIT_PCT = 90.0
 #: generator.csv's ``timestamp`` is the end of the second it describes: a row belongs to the
 #: phase that holds the middle of that second.
 ROW_MIDDLE_S = 0.5
