@@ -22,9 +22,10 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, LogFormatter
 
 from perf_lib.thresholds import Limit
+from reports.capacity import rate_text
 from reports.explain import recovery_limits, tolerance_text
 from reports.numbers import num, seconds
 from reports.palette import LEVEL_COLOURS
@@ -60,6 +61,7 @@ class Timeline:
 def render_all(model: ReportModel) -> dict[str, bytes]:
     """Every chart that the data supports, by file name, in reading order."""
     charts: dict[str, Callable[[ReportModel], Figure | None]] = {
+        "capacity.png": capacity_chart,
         "latency.png": latency_chart,
         "throughput.png": throughput_chart,
         "errors.png": errors_chart,
@@ -127,6 +129,72 @@ def latency_chart(model: ReportModel) -> Figure | None:
         ax.set_ylim(max(positive.min() * 0.7, 0.01), max(positive.max(), limits.degraded) * 1.6)
     ax.set_ylabel("ms (log scale)")
     _finish(ax, line)
+    return figure
+
+
+def capacity_chart(model: ReportModel) -> Figure | None:
+    """The capacity search's knee: each step's corrected latency against its offered rate, with
+    the rate it achieved; only for a capacity run, from the figures the search recorded."""
+    block = model.report.get("capacity")
+    steps = sorted(block["steps"], key=lambda s: s["rate"]) if isinstance(block, dict) else []
+    if not steps:
+        return None
+    figure, ax = _figure(
+        "The capacity search's knee: corrected latency of each step against its offered rate"
+    )
+    rate = np.array([s["rate"] for s in steps], dtype=float)
+    held = np.array([s["held"] for s in steps], dtype=bool)
+
+    def column(key: str) -> np.ndarray:
+        return np.array([np.nan if s[key] is None else s[key] for s in steps], dtype=float)
+
+    for key, label, colour, width in (
+        ("p50_ms", "p50", "#64b5f6", 1.2),
+        ("p95_ms", "p95", "#1565c0", 1.8),
+        ("p99_ms", "p99", "#6a1b9a", 1.2),
+    ):
+        ax.plot(rate, column(key), label=label, color=colour, lw=width)
+    p95 = column("p95_ms")
+    for mask, label, colour, marker in (
+        (held, "held (p95)", LEVEL_COLOURS["healthy"], "o"),
+        (~held, "failed (p95)", LEVEL_COLOURS["critical"], "x"),
+    ):
+        if mask.any():
+            ax.scatter(
+                rate[mask], p95[mask], color=colour, marker=marker, s=40, zorder=4, label=label
+            )
+    limits = model.thresholds.limits_for(None)["p95_ms"]
+    _draw_limits(ax, limits, "p95 degraded from {:g} ms", "p95 critical above {:g} ms")
+    healthy = block.get("healthy_rps") if isinstance(block, dict) else None
+    if healthy is not None:
+        ax.axvline(
+            healthy,
+            color=LEVEL_COLOURS["healthy"],
+            lw=2,
+            label=f"capacity {rate_text(healthy, held=True)} req/s",
+        )
+    values = np.array([column(k) for k in ("p50_ms", "p99_ms")], dtype=float)
+    positive = values[np.isfinite(values) & (values > 0)]
+    if positive.size:
+        ax.set_yscale("log")
+        ax.set_ylim(max(positive.min() * 0.7, 0.01), max(positive.max(), limits.degraded) * 1.6)
+        ax.set_ylabel("ms from the intended start (log scale)")
+    else:
+        ax.set_ylabel("ms from the intended start")
+    ax.set_xscale("log")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    # a narrow search's rates fall between powers of ten: label the minor ticks too, plainly
+    ax.xaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
+    ax.set_xlim(rate.min() / 1.15, rate.max() * 1.15)
+    ax.set_xlabel("offered rate, req/s (log scale)")
+    twin = ax.twinx()
+    achieved = column("achieved_rps")
+    twin.plot(rate, rate, color=NEUTRAL, lw=1, ls=":", label="offered req/s")
+    twin.plot(rate, achieved, color="#455a64", lw=1.3, ls="--", marker=".", label="achieved req/s")
+    twin.set_ylim(0, float(np.nanmax(np.r_[rate, achieved])) * 1.15)
+    twin.set_ylabel("achieved req/s")
+    _finish(ax, None, twin, xlabel=None)
     return figure
 
 
@@ -577,8 +645,15 @@ def _shade_phases(ax: Axes, model: ReportModel, labels: bool = True) -> None:
         )
 
 
-def _finish(ax: Axes, line: Timeline | None, twin: Axes | None = None) -> None:
-    ax.set_xlabel("seconds since the start of the run")
+def _finish(
+    ax: Axes,
+    line: Timeline | None,
+    twin: Axes | None = None,
+    xlabel: str | None = "seconds since the start of the run",
+) -> None:
+    """The x label (None: keep the chart's own), the time span and the legend below the axes."""
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
     if line is not None:
         ax.set_xlim(line.lo, line.hi)
     ax.grid(alpha=0.3)

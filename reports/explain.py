@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from reports import capacity
 from reports.numbers import NA, as_float, count, num, seconds, signed, span
 from reports.recovery import DEGRADATION_NOTE
 
@@ -73,7 +74,13 @@ def phase_cause(phase: dict[str, Any]) -> str | None:
 
 def reasons(report: dict[str, Any]) -> list[str]:
     """One line per part of the run that is not healthy, and the recovery outcome; first, when
-    the load generator did not keep up, the sentence that says what that means."""
+    the load generator did not keep up, the sentence that says what that means. A capacity
+    run's are its answer and where its verdict comes from: its failing steps are no problem."""
+    block = capacity_block(report)
+    if block is not None:
+        lines = [_sentence(capacity.answer(block)), capacity_verdict_sentence(block)]
+        limited = generator_sentence(report)
+        return [limited, *lines] if limited else lines
     lines = []
     bad_endpoints = [e for e in report["endpoints"] if e["verdict"] != "healthy"]
     for entry in bad_endpoints:
@@ -89,6 +96,72 @@ def reasons(report: dict[str, Any]) -> list[str]:
         lines.insert(0, "Every endpoint and phase is within the healthy limits.")
     limited = generator_sentence(report)
     return [limited, *lines] if limited else lines
+
+
+def capacity_block(report: dict[str, Any]) -> dict[str, Any] | None:
+    """report.json's ``capacity`` block; None for any other run (and reports from before it)."""
+    block = report.get("capacity")
+    return block if isinstance(block, dict) else None
+
+
+def capacity_line(report: dict[str, Any]) -> str | None:
+    """The capacity search's answer in one line (``capacity.answer``); None for other runs."""
+    block = capacity_block(report)
+    return None if block is None else capacity.answer(block)
+
+
+def capacity_verdict_sentence(block: dict[str, Any]) -> str:
+    """Where a capacity run's verdict comes from, and why its failing steps do not count."""
+    return (
+        f"The verdict comes from the capacity: {block['verdict_reason']}. The search pushes "
+        "the rate past the service's limit on purpose, so the steps that failed are its "
+        "measurement, not problems."
+    )
+
+
+#: The columns of a capacity search's step table.
+CAPACITY_HEADER = (
+    "rate/s",
+    "rep",
+    "outcome",
+    "p95 ms",
+    "p99 ms",
+    "achieved/s",
+    "dropped",
+    "level",
+)
+
+
+def capacity_rows(block: dict[str, Any]) -> list[list[str]]:
+    """One row of ``CAPACITY_HEADER`` per step, in the order the search ran them."""
+    return [
+        [
+            capacity.rate_text(step["rate"]),
+            "–" if step["repetition"] is None else str(step["repetition"]),
+            str(step["outcome"]),
+            num(step["p95_ms"]),
+            num(step["p99_ms"]),
+            num(step["achieved_rps"]),
+            count(step["dropped"]),
+            str(step["level"] or "–"),
+        ]
+        for step in block["steps"]
+    ]
+
+
+def first_to_break(block: dict[str, Any]) -> list[str]:
+    """``/api/v1/historical at 175.2 req/s: p95 212 ms (degraded)``: each endpoint (or the
+    arrivals) in the order they broke."""
+    lines = []
+    for entry in block["first_to_break"]:
+        where = entry["endpoint"] or DROPPED_SOURCE
+        shown = dict(entry, endpoint=None)
+        level = f" ({entry['level']})" if entry["level"] and entry["metric"] else ""
+        lines.append(
+            f"{where} at {capacity.rate_text(entry['rate'])} req/s: "
+            f"{capacity.break_text(shown)}{level}"
+        )
+    return lines
 
 
 #: The marker beside the verdict of a run whose load generator did not keep up.

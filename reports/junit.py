@@ -7,6 +7,12 @@ that a partial run never shows as an all-green suite. A run whose load generator
 gets a ``run`` / ``generator kept up`` case that fails (or is skipped) the same way: its figures
 describe the generator as much as the service. An open-model run always has that case, passing
 with the send lag and drops in its output when the generator kept up.
+
+A capacity search's run has one ``run`` / ``capacity`` case instead of the endpoint and
+generator cases: its steps are pushed past the knee, and its generator may run out, on purpose,
+so only the answer is judged. The case fails when the capacity's verdict reaches the --fail-on
+level (a capacity below ``--min-capacity`` is critical), and passes, with the answer in its
+output, otherwise.
 """
 
 from __future__ import annotations
@@ -16,12 +22,21 @@ from typing import Any
 
 from perf_lib.thresholds import METRICS, Level
 from reports.exit_codes import fails, parse_fail_on
-from reports.explain import generator_limited, generator_sentence, metric_text, partial_sentence
+from reports.explain import (
+    capacity_block,
+    capacity_line,
+    capacity_verdict_sentence,
+    generator_limited,
+    generator_sentence,
+    metric_text,
+    partial_sentence,
+)
 from reports.numbers import NA, count, num
 
-#: The run-level cases: the run completed, and its load generator kept up.
+#: The run-level cases: the run completed, its load generator kept up, its capacity.
 COMPLETE = "complete"
 KEPT_UP = "generator kept up"
+CAPACITY = "capacity"
 
 
 def render_junit(report: dict[str, Any], fail_on: str) -> bytes:
@@ -31,10 +46,11 @@ def render_junit(report: dict[str, Any], fail_on: str) -> bytes:
     failures = skipped = 0
     judged = parse_fail_on(fail_on) is not None
     run_cases = []
+    capacity = capacity_block(report)
     if report.get("partial"):
         text = f"{partial_sentence(report)} Verdict so far: {report['verdict']}."
         run_cases.append((COMPLETE, text, "partial"))
-    if generator_limited(report):
+    if generator_limited(report) and capacity is None:
         run_cases.append((KEPT_UP, generator_sentence(report) or KEPT_UP, "generator-limited"))
     for name, text, kind in run_cases:
         case = _case(f"{report['scenario']}.run", name)
@@ -45,11 +61,15 @@ def render_junit(report: dict[str, Any], fail_on: str) -> bytes:
             skipped += 1
             ET.SubElement(case, "skipped", message=text)
         cases.append(case)
-    if report.get("model") == "open" and not generator_limited(report):
+    if capacity is not None:
+        case, failed = _capacity_case(report, capacity, fail_on)
+        failures += failed
+        cases.append(case)
+    elif report.get("model") == "open" and not generator_limited(report):
         case = _case(f"{report['scenario']}.run", KEPT_UP)
         ET.SubElement(case, "system-out").text = _kept_up(report)
         cases.append(case)
-    for endpoint in report["endpoints"]:
+    for endpoint in [] if capacity is not None else report["endpoints"]:
         for metric in METRICS:
             if metric not in endpoint["checks"]:
                 continue
@@ -89,6 +109,8 @@ def render_junit(report: dict[str, Any], fail_on: str) -> bytes:
         ("dropped", (report.get("generator") or {}).get("dropped")),
         ("degradation_pct", report.get("degradation_pct")),
         ("recovery_seconds", report.get("recovery_seconds")),
+        ("capacity_rps", capacity["healthy_rps"] if capacity else None),
+        ("min_capacity", capacity["min_capacity"] if capacity else None),
     ):
         ET.SubElement(properties, "property", name=name, value="" if value is None else str(value))
     suite.extend(cases)
@@ -102,6 +124,21 @@ def render_junit(report: dict[str, Any], fail_on: str) -> bytes:
 
 def _case(classname: str, name: str) -> ET.Element:
     return ET.Element("testcase", classname=classname, name=name, time="0")
+
+
+def _capacity_case(
+    report: dict[str, Any], capacity: dict[str, Any], fail_on: str
+) -> tuple[ET.Element, int]:
+    """The capacity case and whether it failed: it fails when the capacity's verdict reaches
+    ``fail_on`` (below ``--min-capacity``: critical), with the answer as its message."""
+    case = _case(f"{report['scenario']}.run", CAPACITY)
+    text = f"{capacity_line(report)}. {capacity_verdict_sentence(capacity)}"
+    if not fails(Level.parse(capacity["verdict"]), fail_on):
+        ET.SubElement(case, "system-out").text = text
+        return case, 0
+    kind = "below-minimum" if capacity["meets_minimum"] is False else capacity["verdict"]
+    ET.SubElement(case, "failure", message=capacity_line(report) or CAPACITY, type=kind).text = text
+    return case, 1
 
 
 def _kept_up(report: dict[str, Any]) -> str:

@@ -37,6 +37,7 @@ def render_summary(report: dict[str, Any], html_name: str = "report.html") -> st
         f"{num(totals['error_rate_pct'], 2)} % errors, p95 {num(totals['p95_ms'])} ms, "
         f"p99 {num(totals['p99_ms'])} ms (source: {report['source']}).",
     ]
+    lines += _capacity_section(report)
     degradation = explain.degradation(report)
     if degradation is not None:
         lines += ["", f"Spike degradation: {degradation.text()}. {degradation.note}"]
@@ -130,6 +131,31 @@ def render_summary(report: dict[str, Any], html_name: str = "report.html") -> st
         lines += ["", "### Warnings", "", *[f"- ⚠️ {w['message']}" for w in report["warnings"]]]
     lines += ["", f"Full report: `{report['run']['dir']}/{html_name}`", ""]
     return "\n".join(lines)
+
+
+def _capacity_section(report: dict[str, Any]) -> list[str]:
+    """A capacity search's answer, its steps and what broke first; nothing for other runs."""
+    block = explain.capacity_block(report)
+    if block is None:
+        return []
+    lines = ["", "### Capacity", "", f"**{explain.capacity_line(report)}**"]
+    if block["steps"]:
+        lines += [
+            "",
+            _table(
+                list(explain.CAPACITY_HEADER),
+                [
+                    [*row[:-1], _verdict(step["level"]) if step["level"] else "–"]
+                    for row, step in zip(explain.capacity_rows(block), block["steps"], strict=True)
+                ],
+                centred=("level",),
+                text=("outcome",),
+            ),
+        ]
+    broke = explain.first_to_break(block)
+    if broke:
+        lines += ["", "First to break:", "", *[f"- {line}" for line in broke]]
+    return [*lines, "", block["method"]]
 
 
 def _server_section(report: dict[str, Any]) -> list[str]:

@@ -10,6 +10,9 @@ each table then shows the percentiles measured from the actual send beside them
 (``uncorrected``), each phase its offered and achieved rates and its drops, and ``generator``
 says whether the load generator kept up. A generator that did not leaves the verdict as it is,
 but every output marks it: the figures describe the generator as much as the service.
+
+A capacity search's run (run.json's ``capacity`` block) pushes its steps past the knee on
+purpose: its verdict is the capacity's (``capacity.verdict``), while each step keeps its own.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import pandas as pd
 from perf_lib.thresholds import METRICS, Level, Limit, RecoveryLimits, Thresholds, worst
 from reports import caveats
 from reports.analysis import UNCORRECTED_COLUMNS, Analysis, analyse_requests, span_stats
+from reports.capacity import read_capacity
 from reports.drift import Drift, measure_drift
 from reports.generator import Generator, measure_generator
 from reports.numbers import as_float
@@ -113,6 +117,7 @@ def make_report(run: RunData, thresholds: Thresholds) -> ReportModel:
     drift = measure_drift(analysis, run.requests, run.server_history, run.time_scale)
     generator = measure_generator(run, phases)
     open_run = run.model == MODEL_OPEN
+    capacity = read_capacity(run.meta, run.scenario, run.partial)
 
     endpoints = [_judged(name, row, thresholds) for name, row in analysis.endpoints.iterrows()]
     phase_rows = [
@@ -124,6 +129,8 @@ def make_report(run: RunData, thresholds: Thresholds) -> ReportModel:
     if recovery is not None:
         levels.append(recovery.level)
     verdict = worst(levels)
+    if capacity.block is not None:  # the steps past the knee fail by design
+        verdict = Level.parse(capacity.block["verdict"])
 
     report = {
         "schema_version": SCHEMA_VERSION,
@@ -150,8 +157,10 @@ def make_report(run: RunData, thresholds: Thresholds) -> ReportModel:
         "server": _clean(server.summary),
         "generator": _clean(generator.summary()),
         "drift": _clean(drift.summary) if drift else None,
+        "capacity": capacity.block,
         "errors": analysis.top_errors,
-        "warnings": caveats.collect(
+        "warnings": [caveats.warning(code, text) for code, text in capacity.warnings]
+        + caveats.collect(
             run,
             analysis,
             phases_note,

@@ -26,6 +26,8 @@ PHASE_LOG = "phases.jsonl"
 #: The load generator's own health, once a second per Locust process that sends requests.
 GENERATOR_LOG = "generator.csv"
 WORKER_GENERATOR_LOG = "generator-{worker}.csv"
+#: The capacity search's settings, steps and answer so far; the runner copies it into run.json.
+CAPACITY_FILE = "capacity.json"
 WORKER_GENERATOR_LOG_GLOB = "generator-*.csv"
 RUN_RECORD = "run.json"
 SERVER_HISTORY = "server_history.csv"
@@ -189,6 +191,7 @@ RUN_KEYS: tuple[str, ...] = (
     "max_in_flight",  # open: requests outstanding at most, beyond which arrivals are dropped
     "arrivals",  # open: "uniform" or "poisson"
     "dropped",  # open: arrivals dropped at the in-flight limit, all processes; null: closed
+    "capacity",  # the capacity search's settings, steps and answer; null for other runs
     "versions",
 )
 #: Each of run.json's phases; ``start`` and ``end`` are the actual epoch seconds.

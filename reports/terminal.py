@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from reports import explain
@@ -19,8 +20,8 @@ def head_line(report: dict[str, Any]) -> str:
 
 
 def render_terminal(report: dict[str, Any], html_path: str | None = None) -> str:
-    """A few lines for a terminal: verdict and load model, phases, endpoints, spike or drift,
-    warnings, report path."""
+    """A few lines for a terminal: verdict and load model, a capacity search's answer and steps,
+    phases, endpoints, spike or drift, warnings, report path."""
     totals = report["totals"]
     head = (
         f"{head_line(report)}  ·  {count(totals['requests'])} requests, "
@@ -61,19 +62,22 @@ def render_terminal(report: dict[str, Any], html_path: str | None = None) -> str
     if not any(row[-1] for row in rows[1:]):
         rows = [row[:-1] for row in rows]  # every phase healthy: no "set by" column
     text = len(rows[0]) - (rows[0][-1] == "set by")  # "set by" is text, left as it is
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [head]
+    answer = explain.capacity_line(report)
+    if answer:
+        lines.append(answer)
     if report["partial"]:
         lines.append(explain.partial_sentence(report))
     latency = explain.latency_line(report)
     if latency:
         lines.append(latency)
     lines.append("")
-    for row in rows:
-        cells = [row[0].ljust(widths[0])]
-        cells += [c.rjust(w) for c, w in zip(row[1:text], widths[1:text], strict=True)]
-        cells += row[text:]
-        lines.append("  ".join(cells).rstrip())
+    block = explain.capacity_block(report)
+    if block is not None and block["steps"]:
+        lines.append("capacity steps (as the search judged them live on each steady part):")
+        steps = [list(explain.CAPACITY_HEADER), *explain.capacity_rows(block)]
+        lines += [*_aligned(steps, right=(0, 1, 3, 4, 5, 6)), ""]
+    lines += _aligned(rows, right=range(1, text), text=range(text, len(rows[0])))
     spike = []
     degradation = explain.degradation(report)
     if degradation is not None:
@@ -95,6 +99,22 @@ def render_terminal(report: dict[str, Any], html_path: str | None = None) -> str
     path = html_path or f"{report['run']['dir']}/report.html"
     lines += ["", f"report: {path}"]
     return "\n".join(lines)
+
+
+def _aligned(
+    rows: list[list[str]], right: Collection[int], text: Collection[int] = ()
+) -> list[str]:
+    """The rows as padded columns: the ``right`` ones right-aligned, the ``text`` ones as they
+    are, every other left-aligned."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [
+            cell if i in text else cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+            for i, cell in enumerate(row)
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return lines
 
 
 def _rates(entry: dict[str, Any], open_run: bool) -> list[str]:

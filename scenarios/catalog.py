@@ -28,6 +28,16 @@ STOP_TIMEOUT_S = int(REQUEST_TIMEOUT_S) + 5
 OPEN_DEFAULT_RATE = 200.0
 OPEN_DEFAULT_MAX_IN_FLIGHT = 200
 
+#: The capacity search: its first and highest rates (req/s), and each step's length and
+#: warm-up (seconds at time scale 1; the warm-up is left out of the step's judgement).
+CAPACITY_DEFAULT_START_RATE = 50.0
+CAPACITY_DEFAULT_MAX_RATE = 5000.0
+CAPACITY_DEFAULT_STEP_S = 10.0
+CAPACITY_DEFAULT_WARMUP_S = 3.0
+#: After a failed step the next one waits until no request is outstanding (the service has
+#: worked off its backlog), but no longer than this (seconds at time scale 1).
+CAPACITY_REST_LIMIT_S = 30.0
+
 #: Think time (seconds, min..max) between a user's requests, per scenario. The budgeted
 #: scenarios run flat out (their request count is fixed). Sustained and spike are paced so
 #: that the load generator never becomes the limit: on a shared 2-core machine Locust needs
@@ -88,6 +98,10 @@ class Scenario:
             return constant_schedule(self.name, users, length).scaled(time_scale)
         return None
 
+
+#: The capacity search (``python -m scenarios capacity``): open-model steps the search
+#: decides, one driver per Locust process; no schedule of its own.
+CAPACITY = Scenario("capacity", users=1, requests_per_user=None, duration_s=None)
 
 SCENARIOS: dict[str, Scenario] = {
     "baseline": Scenario("baseline", users=10, requests_per_user=100, duration_s=None),

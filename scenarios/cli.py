@@ -16,13 +16,17 @@ from perf_lib.cli import OneLineParser
 from reports.run_format import MODEL_CLOSED, MODEL_OPEN
 from scenarios.arrivals import ARRIVALS
 from scenarios.catalog import (
+    CAPACITY,
+    CAPACITY_DEFAULT_MAX_RATE,
+    CAPACITY_DEFAULT_START_RATE,
+    CAPACITY_DEFAULT_STEP_S,
     OPEN_DEFAULT_MAX_IN_FLIGHT,
     OPEN_DEFAULT_RATE,
     SCENARIOS,
     parse_think_time,
 )
 from scenarios.health import HEALTH_PATH
-from scenarios.plan import PlanError, RunOptions, plan_run
+from scenarios.plan import CapacitySettings, PlanError, RunOptions, plan_run
 from scenarios.runner import Interrupted, Run, RunError, say
 
 
@@ -120,6 +124,53 @@ def build_parser() -> OneLineParser:
     _add_target_options(run)
     _add_model_options(run)
 
+    capacity = commands.add_parser(
+        "capacity", help="find the highest arrival rate at which the service stays healthy"
+    )
+    capacity.add_argument(
+        "--host", type=_host, help="test this URL instead of the embedded service"
+    )
+    capacity.add_argument(
+        "--out", type=Path, default=Path("results"),
+        help="parent of the run folder capacity-<UTC time>/ (default results)",
+    )  # fmt: skip
+    capacity.add_argument(
+        "--start-rate", type=_positive_float, default=CAPACITY_DEFAULT_START_RATE,
+        help=f"the first rate tried, req/s (default {CAPACITY_DEFAULT_START_RATE:g})",
+    )  # fmt: skip
+    capacity.add_argument(
+        "--max-rate", type=_positive_float, default=CAPACITY_DEFAULT_MAX_RATE,
+        help=f"the highest rate tried, req/s (default {CAPACITY_DEFAULT_MAX_RATE:g})",
+    )  # fmt: skip
+    capacity.add_argument(
+        "--step-s", type=_positive_float, default=CAPACITY_DEFAULT_STEP_S,
+        help=f"seconds per step, x --time-scale (default {CAPACITY_DEFAULT_STEP_S:g})",
+    )  # fmt: skip
+    capacity.add_argument(
+        "--precision", type=_positive_float, default=0.05,
+        help="bisect until the failing rate is within this share of the healthy one "
+        "(default 0.05)",
+    )  # fmt: skip
+    capacity.add_argument(
+        "--min-capacity", type=_positive_float, metavar="RPS",
+        help="exit 1 when the capacity found is below this rate",
+    )  # fmt: skip
+    capacity.add_argument(
+        "--time-scale", type=_positive_float, default=1.0,
+        help="step lengths multiplied by this (0.5 = twice as short)",
+    )  # fmt: skip
+    capacity.add_argument(
+        "--processes", type=_whole_number(0), default=0,
+        help="run Locust distributed: one master and N local workers sharing each step's rate",
+    )  # fmt: skip
+    capacity.add_argument(
+        "--thresholds", type=Path,
+        help="thresholds file (default thresholds.toml, else the built-in table)",
+    )  # fmt: skip
+    _add_service_access_log(capacity)
+    _add_target_options(capacity, own_users=False)
+    _add_open_options(capacity)
+
     ui = commands.add_parser("ui", help="the service plus Locust's web UI with every scenario")
     ui.add_argument("--host", type=_host, help="test this URL instead of the embedded service")
     ui.add_argument("--web-host", default="127.0.0.1", help="address the web UI binds")
@@ -141,29 +192,11 @@ def build_parser() -> OneLineParser:
     return parser
 
 
-def _add_target_options(run: argparse.ArgumentParser) -> None:
-    """What makes the kit test any API: its users, its schedule, its health and headers,
-    and where its server side can be read."""
-    run.add_argument(
-        "--locustfile",
-        type=Path,
-        metavar="PATH",
-        help="run the user classes of this locustfile under the scenario's shape "
-        "(spike or sustained; default: the built-in users)",
-    )
-    run.add_argument(
-        "--stages",
-        metavar="DURATION:USERS,...",
-        help="phases of your own, e.g. 30s:10,30s:50,60s:10 (the first is the baseline, the "
-        "largest the spike, the next the recovery)",
-    )
-    run.add_argument(
-        "--schedule",
-        type=Path,
-        metavar="FILE",
-        dest="schedule_file",
-        help="phases from the [schedule] table of a TOML file, with names",
-    )
+def _add_target_options(run: argparse.ArgumentParser, own_users: bool = True) -> None:
+    """What makes the kit test any API: its users and schedule (``own_users``), its health and
+    headers, and where its server side can be read."""
+    if own_users:
+        _add_own_users(run)
     run.add_argument(
         "--health-path",
         default=HEALTH_PATH,
@@ -196,6 +229,30 @@ def _add_target_options(run: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_own_users(run: argparse.ArgumentParser) -> None:
+    """Users and phases of the user's own: a locustfile, stages or a schedule file."""
+    run.add_argument(
+        "--locustfile",
+        type=Path,
+        metavar="PATH",
+        help="run the user classes of this locustfile under the scenario's shape "
+        "(spike or sustained; default: the built-in users)",
+    )
+    run.add_argument(
+        "--stages",
+        metavar="DURATION:USERS,...",
+        help="phases of your own, e.g. 30s:10,30s:50,60s:10 (the first is the baseline, the "
+        "largest the spike, the next the recovery)",
+    )
+    run.add_argument(
+        "--schedule",
+        type=Path,
+        metavar="FILE",
+        dest="schedule_file",
+        help="phases from the [schedule] table of a TOML file, with names",
+    )
+
+
 def _add_model_options(run: argparse.ArgumentParser) -> None:
     """Closed (users wait for replies, the default) or open (arrivals on their own schedule)."""
     run.add_argument(
@@ -211,6 +268,11 @@ def _add_model_options(run: argparse.ArgumentParser) -> None:
         help=f"open model: arrivals per second in the first phase (default "
         f"{OPEN_DEFAULT_RATE:g}; the spike's phases are R, 5R, R)",
     )
+    _add_open_options(run)
+
+
+def _add_open_options(run: argparse.ArgumentParser) -> None:
+    """How an open run's generator sends: its in-flight limit and the arrivals' spacing."""
     run.add_argument(
         "--max-in-flight",
         type=_positive_int,
@@ -232,6 +294,29 @@ def _add_service_access_log(command: argparse.ArgumentParser) -> None:
     )
 
 
+def capacity_options(args: argparse.Namespace) -> RunOptions:
+    """The capacity command's run: the open model, stepped by the search."""
+    return RunOptions(
+        scenario=CAPACITY.name,
+        host=args.host,
+        out=args.out,
+        time_scale=args.time_scale,
+        processes=args.processes,
+        thresholds=args.thresholds,
+        service_access_log=args.service_access_log,
+        health_path=args.health_path,
+        headers=tuple(args.headers),
+        prometheus=args.prometheus,
+        server_metrics=tuple(args.server_metrics),
+        model=MODEL_OPEN,
+        max_in_flight=args.max_in_flight,
+        arrivals=args.arrivals,
+        capacity=CapacitySettings(
+            args.start_rate, args.max_rate, args.step_s, args.precision, args.min_capacity
+        ),
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -246,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
                 thresholds=args.thresholds,
                 service_access_log=args.service_access_log,
             )
+        if args.command == "capacity":
+            return Run(plan_run(capacity_options(args))).execute()
         options = RunOptions(
             scenario=args.scenario,
             host=args.host,

@@ -15,7 +15,16 @@ from pathlib import Path
 
 from perf_lib.thresholds import Thresholds, ThresholdsError, resolve_thresholds, thresholds_path
 from reports.run_format import MODEL_CLOSED, MODEL_OPEN
-from scenarios.catalog import OPEN_DEFAULT_RATE, SCENARIOS, Scenario
+from scenarios.capacity_search import SearchSettings
+from scenarios.catalog import (
+    CAPACITY,
+    CAPACITY_DEFAULT_MAX_RATE,
+    CAPACITY_DEFAULT_START_RATE,
+    CAPACITY_DEFAULT_STEP_S,
+    OPEN_DEFAULT_RATE,
+    SCENARIOS,
+    Scenario,
+)
 from scenarios.headers import resolve_headers
 from scenarios.health import HEALTH_PATH, parse_health_path
 from scenarios.locustfile_check import LocustfileError, user_classes
@@ -54,6 +63,22 @@ class RunOptions:
     rate: float | None = None
     max_in_flight: int | None = None
     arrivals: str | None = None
+    capacity: CapacitySettings | None = None  # the capacity search's, for that command only
+
+
+@dataclass(frozen=True)
+class CapacitySettings:
+    """What ``python -m scenarios capacity`` searches: rates in req/s, seconds at time scale 1."""
+
+    start_rate: float = CAPACITY_DEFAULT_START_RATE
+    max_rate: float = CAPACITY_DEFAULT_MAX_RATE
+    step_s: float = CAPACITY_DEFAULT_STEP_S
+    precision: float = 0.05
+    min_capacity: float | None = None
+
+    def search(self) -> SearchSettings:
+        """The search's own settings; ValueError naming a bad one."""
+        return SearchSettings(self.start_rate, self.max_rate, precision=self.precision)
 
 
 @dataclass(frozen=True)
@@ -75,11 +100,16 @@ def plan_run(
     inspect_locustfile: Callable[[Path], list[str]] = user_classes,
 ) -> RunPlan:
     """The checked plan of ``options``; PlanError for the first option that cannot work."""
-    if options.scenario not in SCENARIOS:
+    if options.capacity is not None:
+        scenario = CAPACITY
+        schedule, origin = None, "the capacity search"
+        _check_capacity(options.capacity, options.time_scale)
+    elif options.scenario not in SCENARIOS:
         raise PlanError(f"unknown scenario {options.scenario!r}")
-    scenario = SCENARIOS[options.scenario]
-    _check_applicable(options, scenario)
-    schedule, origin = _schedule(options, scenario)
+    else:
+        scenario = SCENARIOS[options.scenario]
+        _check_applicable(options, scenario)
+        schedule, origin = _schedule(options, scenario)
     found = thresholds_file(options.thresholds)
     try:
         thresholds = resolve_thresholds(found)
@@ -139,6 +169,21 @@ def _check_applicable(options: RunOptions, scenario: Scenario) -> None:
         raise PlanError("--server-metric chooses series of --prometheus: give its URL too")
     if options.users is not None and own_schedule:
         raise PlanError("--users does not apply with --stages or --schedule: they set the users")
+
+
+def _check_capacity(settings: CapacitySettings, time_scale: float) -> None:
+    try:
+        settings.search()
+    except ValueError as exc:
+        raise PlanError(f"capacity: {exc}") from None
+    step_s = settings.step_s * time_scale
+    if step_s < 2 * MIN_PHASE_S:
+        raise PlanError(
+            f"a capacity step of {step_s:.2g} s is too short: it needs at least "
+            f"{2 * MIN_PHASE_S:g} s (a warm-up, then the part that is judged)"
+        )
+    if settings.min_capacity is not None and not settings.min_capacity > 0:
+        raise PlanError(f"--min-capacity must be > 0, not {settings.min_capacity:g}")
 
 
 def _check_model(options: RunOptions, scenario: Scenario, timed: bool) -> None:

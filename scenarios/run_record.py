@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from reports.run_format import (
+    CAPACITY_FILE,
     FORMAT_VERSION,
     GENERATOR_LOG,
     MODEL_CLOSED,
@@ -28,7 +29,6 @@ from reports.run_format import (
 )
 from scenarios.arrivals import UNIFORM
 from scenarios.catalog import OPEN_DEFAULT_MAX_IN_FLIGHT
-from scenarios.schedule import Schedule
 
 
 def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
@@ -69,7 +69,9 @@ def read_phase_log(run_dir: Path) -> list[dict[str, Any]]:
 
 
 #: The events that start or end a phase; the others (the recovery watch's) are notes.
-BOUNDARIES = ("phase", "end")
+#: Events that end a phase: the next phase, a pause (a capacity step's arrivals stopped
+#: while it is judged) or the end.
+BOUNDARIES = ("phase", "pause", "end")
 
 
 def phases_from_log(events: list[dict[str, Any]], ended: float) -> list[dict[str, Any]]:
@@ -119,6 +121,7 @@ class RunRecord:
     max_in_flight: int | None = None
     arrivals: str | None = None
     dropped: int | None = None
+    capacity: dict[str, Any] | None = None  # the capacity search's settings, steps and answer
 
     def document(self, run_dir: Path) -> dict[str, Any]:
         ended = self.ended if self.ended is not None else self.started
@@ -147,6 +150,7 @@ class RunRecord:
             "max_in_flight": self.max_in_flight,
             "arrivals": self.arrivals,
             "dropped": self.dropped,
+            "capacity": self.capacity,
             "versions": versions(),
         }
 
@@ -174,18 +178,27 @@ def versions() -> dict[str, str]:
 
 
 def model_fields(
-    schedule: Schedule | None, max_in_flight: int | None, arrivals: str | None
+    rate: float | None, max_in_flight: int | None, arrivals: str | None
 ) -> dict[str, Any]:
-    """run.json's model fields: what an open schedule offered first, at most in flight, how
-    spaced; a schedule without arrival rates (or none) is closed."""
-    if schedule is None or schedule.phases[0].rate is None:
+    """run.json's model fields: what an open run offered first (``rate``), at most in flight,
+    how spaced; a run without an arrival rate is closed."""
+    if rate is None:
         return {"model": MODEL_CLOSED}
     return {
         "model": MODEL_OPEN,
-        "rate": schedule.phases[0].rate,
+        "rate": rate,
         "max_in_flight": max_in_flight or OPEN_DEFAULT_MAX_IN_FLIGHT,
         "arrivals": arrivals or UNIFORM,
     }
+
+
+def read_capacity(run_dir: Path) -> dict[str, Any] | None:
+    """The capacity search's answer as its shape last wrote it; None without one."""
+    try:
+        document = json.loads((run_dir / CAPACITY_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return document if isinstance(document, dict) else None
 
 
 def dropped_arrivals(run_dir: Path) -> int:

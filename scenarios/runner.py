@@ -10,6 +10,7 @@ load runs.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import sys
@@ -34,13 +35,14 @@ from reports.run_format import (
 from scenarios.arrivals import UNIFORM
 from scenarios.catalog import (
     BASIC_AUTH_ENV,
+    CAPACITY_REST_LIMIT_S,
     OPEN_DEFAULT_MAX_IN_FLIGHT,
     PACKAGE_DIR,
     STOP_TIMEOUT_S,
 )
 from scenarios.headers import HEADERS_ENV, encode_for_environment, with_basic_auth
 from scenarios.health import HOST_PATIENCE_S, HealthError, check_health
-from scenarios.plan import RunOptions, RunPlan
+from scenarios.plan import CapacitySettings, RunOptions, RunPlan
 from scenarios.processes import ChildProcess, ServiceError, start_service
 from scenarios.progress import progress_line, requests_so_far
 from scenarios.recovery_watch import DISTRIBUTED_LAG_S, extension_limit_s
@@ -48,6 +50,7 @@ from scenarios.run_record import (
     RunRecord,
     dropped_arrivals,
     model_fields,
+    read_capacity,
     read_phase_log,
     split_credentials,
     strip_credentials,
@@ -58,6 +61,8 @@ from scenarios.schedule import Schedule
 PROGRESS_EVERY_S = 2.0
 #: Extra time a timed run may take before it is declared stuck, and a budget run's ceiling.
 GRACE_S = 60.0
+#: Between two capacity steps: the step's judgement, a worker's report, the next step's lead.
+CAPACITY_PAUSE_S = 5.0
 BUDGET_RUN_LIMIT_S = 900.0
 #: The embedded service's per-request log: one line per request is megabytes per run, and
 #: the run has every request in requests.csv anyway; start-up and errors are always logged.
@@ -117,6 +122,8 @@ def run_limit_s(schedule: Schedule | None, thresholds: Thresholds, options: RunO
     A timed run: its schedule, the longest the recovery watch may extend it, the graceful stop
     and a grace period. A budgeted run has a fixed ceiling.
     """
+    if options.capacity is not None:
+        return capacity_limit_s(options.capacity, options.time_scale)
     if schedule is None:
         return BUDGET_RUN_LIMIT_S
     limit = schedule.duration_s + GRACE_S + STOP_TIMEOUT_S
@@ -126,6 +133,24 @@ def run_limit_s(schedule: Schedule | None, thresholds: Thresholds, options: RunO
         limits = thresholds.recovery.scaled(options.time_scale)
         limit += extension_limit_s(limits, schedule.phases[recovery].duration_s, lag)
     return limit
+
+
+def _first_rate(plan: RunPlan) -> float | None:
+    """An open run's first arrival rate; None for a closed run."""
+    if plan.options.capacity is not None:
+        return plan.options.capacity.start_rate
+    return plan.schedule.phases[0].rate if plan.schedule is not None else None
+
+
+def capacity_limit_s(settings: CapacitySettings, time_scale: float) -> float:
+    """A generous ceiling on a capacity search: every rate the climb can reach, tried twice,
+    the bisections, a rest after each failure, and the pauses between steps."""
+    search = settings.search()
+    climb = math.ceil(math.log(search.max_rate / search.start_rate) / math.log(search.factor)) + 1
+    bisections = math.ceil(math.log2(math.log(search.factor) / math.log1p(search.precision))) + 1
+    steps = 2 * (climb + bisections) + climb
+    per_step = settings.step_s * time_scale + CAPACITY_PAUSE_S
+    return steps * per_step + (bisections + 1) * CAPACITY_REST_LIMIT_S * time_scale + GRACE_S
 
 
 def locust_argv(plan: RunPlan, host: str, run_dir: Path) -> list[str]:
@@ -165,6 +190,16 @@ def locust_argv(plan: RunPlan, host: str, run_dir: Path) -> list[str]:
             "--arrivals", options.arrivals or UNIFORM,
             "--open-workers", str(max(1, options.processes)),
         ]  # fmt: skip
+    if options.capacity is not None:
+        settings = options.capacity
+        argv += [
+            "--capacity-start-rate", repr(settings.start_rate),
+            "--capacity-max-rate", repr(settings.max_rate),
+            "--capacity-step-s", repr(settings.step_s),
+            "--capacity-precision", repr(settings.precision),
+        ]  # fmt: skip
+        if settings.min_capacity is not None:
+            argv += ["--min-capacity", repr(settings.min_capacity)]
     return argv
 
 
@@ -236,7 +271,7 @@ class Run:
             schedule=plan.schedule_origin,
             health_path=plan.health_path,
             headers=sorted(plan.headers),
-            **model_fields(plan.schedule, options.max_in_flight, options.arrivals),
+            **model_fields(_first_rate(plan), options.max_in_flight, options.arrivals),
         )
         failure: str | None = None
         try:
@@ -252,6 +287,8 @@ class Run:
                 self.record.ended = time.time()
                 if self.record.model == MODEL_OPEN:
                     self.record.dropped = dropped_arrivals(self.run_dir)
+                if options.capacity is not None:
+                    self.record.capacity = read_capacity(self.run_dir)
                 self.record.write(self.run_dir)
         if not (self.run_dir / LOCUST_STATS).exists():
             reason = failure or self.record.partial_reason or "Locust wrote no statistics"

@@ -107,7 +107,8 @@ def session_record(
     events = read_phase_log(session.run_dir)
     # A shape logs its end when its schedule is over; without it the test was stopped early.
     stopped_early = session.manual is None and not any(e.get("event") == "end" for e in events)
-    model = model_fields(schedule, option(options, "max_in_flight"), option(options, "arrivals"))
+    rate = schedule.phases[0].rate if schedule is not None else None
+    model = model_fields(rate, option(options, "max_in_flight"), option(options, "arrivals"))
     return RunRecord(
         scenario=session.scenario,
         host=host,

@@ -83,11 +83,11 @@ class RunResult:
 
 
 def run_scenario(
-    args: list[str], out: Path, env: dict[str, str], timeout: float = 180
+    args: list[str], out: Path, env: dict[str, str], timeout: float = 180, command: str = "run"
 ) -> RunResult:
-    """``python -m scenarios run ARGS --out OUT``, from the repository root."""
+    """``python -m scenarios COMMAND ARGS --out OUT``, from the repository root."""
     completed = subprocess.run(
-        [sys.executable, "-m", "scenarios", "run", *args, "--out", str(out)],
+        [sys.executable, "-m", "scenarios", command, *args, "--out", str(out)],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
     runs = sorted(p for p in out.iterdir() if p.is_dir()) if out.is_dir() else []
