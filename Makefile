@@ -24,6 +24,9 @@ MODEL ?=
 RATE ?=
 MAX_IN_FLIGHT ?=
 ARRIVALS ?=
+START_RATE ?=
+MAX_RATE ?=
+MIN_CAPACITY ?=
 
 RUN_FLAGS = $(if $(HOST),--host $(HOST)) $(if $(USERS),--users $(USERS)) --time-scale $(TIME_SCALE) --processes $(PROCESSES) --fail-on $(FAIL_ON) $(if $(OUT),--out $(OUT)) $(if $(THRESHOLDS),--thresholds $(THRESHOLDS)) $(if $(SERVICE_ACCESS_LOG),--service-access-log)
 # Your own API: make spike LOCUSTFILE=examples/locustfile.py HOST=http://127.0.0.1:8000 HEALTH_PATH=/healthz
@@ -31,7 +34,10 @@ RUN_FLAGS = $(if $(HOST),--host $(HOST)) $(if $(USERS),--users $(USERS)) --time-
 MODEL_FLAGS = $(if $(MODEL),--model $(MODEL)) $(if $(RATE),--rate $(RATE)) $(if $(MAX_IN_FLIGHT),--max-in-flight $(MAX_IN_FLIGHT)) $(if $(ARRIVALS),--arrivals $(ARRIVALS))
 TARGET_FLAGS = $(if $(LOCUSTFILE),--locustfile $(LOCUSTFILE)) $(if $(STAGES),--stages $(STAGES)) $(if $(SCHEDULE),--schedule $(SCHEDULE)) $(if $(HEALTH_PATH),--health-path $(HEALTH_PATH)) $(if $(PROMETHEUS),--prometheus $(PROMETHEUS))
 
-.PHONY: test test-fast bench lint fuzz soak serve ui report spike baseline historical sustained browser clean
+# The capacity search: make capacity MIN_CAPACITY=500 (START_RATE, MAX_RATE, HOST, PROCESSES, TIME_SCALE too)
+CAPACITY_FLAGS = $(if $(HOST),--host $(HOST)) --time-scale $(TIME_SCALE) --processes $(PROCESSES) $(if $(OUT),--out $(OUT)) $(if $(THRESHOLDS),--thresholds $(THRESHOLDS)) $(if $(START_RATE),--start-rate $(START_RATE)) $(if $(MAX_RATE),--max-rate $(MAX_RATE)) $(if $(MIN_CAPACITY),--min-capacity $(MIN_CAPACITY)) $(if $(HEALTH_PATH),--health-path $(HEALTH_PATH)) $(if $(PROMETHEUS),--prometheus $(PROMETHEUS)) $(if $(MAX_IN_FLIGHT),--max-in-flight $(MAX_IN_FLIGHT)) $(if $(ARRIVALS),--arrivals $(ARRIVALS))
+
+.PHONY: test test-fast bench lint fuzz soak serve ui report spike baseline historical sustained capacity browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +73,9 @@ serve: $(STAMP)
 
 spike baseline historical sustained: $(STAMP)
 	$(PY) -m scenarios run $@ $(RUN_FLAGS) $(TARGET_FLAGS) $(MODEL_FLAGS)
+
+capacity: $(STAMP)
+	$(PY) -m scenarios capacity $(CAPACITY_FLAGS)
 
 soak: $(STAMP)
 	$(PY) -m scenarios run sustained --duration 600 $(RUN_FLAGS)

@@ -8,6 +8,7 @@ endpoint's live level against thresholds.toml. Headless runs load one scenario m
 import scenarios.webui  # noqa: F401  (adds the Verdict tab)
 from scenarios.baseline import BaselineShape, BaselineUser
 from scenarios.historical import HistoricalShape, HistoricalUser
+from scenarios.open_capacity import CapacityShape
 from scenarios.open_spike import OpenMarketDataUser, OpenSpikeShape
 from scenarios.open_sustained import OpenSustainedShape
 from scenarios.spike import SpikeShape
@@ -16,6 +17,7 @@ from scenarios.sustained import MarketDataUser, SustainedShape
 __all__ = [
     "BaselineShape",
     "BaselineUser",
+    "CapacityShape",
     "HistoricalShape",
     "HistoricalUser",
     "MarketDataUser",

@@ -11,6 +11,7 @@ import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from perf_lib.cli import OneLineParser
 from reports.run_format import MODEL_CLOSED, MODEL_OPEN
@@ -294,26 +295,49 @@ def _add_service_access_log(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _common_options(args: argparse.Namespace) -> dict[str, Any]:
+    """What ``run`` and ``capacity`` share: the target, its checks, the run's files."""
+    return {
+        "host": args.host,
+        "out": args.out,
+        "time_scale": args.time_scale,
+        "processes": args.processes,
+        "thresholds": args.thresholds,
+        "service_access_log": args.service_access_log,
+        "health_path": args.health_path,
+        "headers": tuple(args.headers),
+        "prometheus": args.prometheus,
+        "server_metrics": tuple(args.server_metrics),
+        "max_in_flight": args.max_in_flight,
+        "arrivals": args.arrivals,
+    }
+
+
+def run_options(args: argparse.Namespace) -> RunOptions:
+    return RunOptions(
+        scenario=args.scenario,
+        users=args.users,
+        fail_on=args.fail_on,
+        duration=args.duration,
+        think_time=args.wait,
+        locustfile=args.locustfile,
+        stages=args.stages,
+        schedule_file=args.schedule_file,
+        model=args.model,
+        rate=args.rate,
+        **_common_options(args),
+    )
+
+
 def capacity_options(args: argparse.Namespace) -> RunOptions:
     """The capacity command's run: the open model, stepped by the search."""
     return RunOptions(
         scenario=CAPACITY.name,
-        host=args.host,
-        out=args.out,
-        time_scale=args.time_scale,
-        processes=args.processes,
-        thresholds=args.thresholds,
-        service_access_log=args.service_access_log,
-        health_path=args.health_path,
-        headers=tuple(args.headers),
-        prometheus=args.prometheus,
-        server_metrics=tuple(args.server_metrics),
         model=MODEL_OPEN,
-        max_in_flight=args.max_in_flight,
-        arrivals=args.arrivals,
         capacity=CapacitySettings(
             args.start_rate, args.max_rate, args.step_s, args.precision, args.min_capacity
         ),
+        **_common_options(args),
     )
 
 
@@ -331,32 +355,8 @@ def main(argv: list[str] | None = None) -> int:
                 thresholds=args.thresholds,
                 service_access_log=args.service_access_log,
             )
-        if args.command == "capacity":
-            return Run(plan_run(capacity_options(args))).execute()
-        options = RunOptions(
-            scenario=args.scenario,
-            host=args.host,
-            out=args.out,
-            users=args.users,
-            time_scale=args.time_scale,
-            processes=args.processes,
-            fail_on=args.fail_on,
-            duration=args.duration,
-            think_time=args.wait,
-            thresholds=args.thresholds,
-            service_access_log=args.service_access_log,
-            locustfile=args.locustfile,
-            stages=args.stages,
-            schedule_file=args.schedule_file,
-            health_path=args.health_path,
-            headers=tuple(args.headers),
-            prometheus=args.prometheus,
-            server_metrics=tuple(args.server_metrics),
-            model=args.model,
-            rate=args.rate,
-            max_in_flight=args.max_in_flight,
-            arrivals=args.arrivals,
-        )
+        make_options = capacity_options if args.command == "capacity" else run_options
+        options = make_options(args)
         return Run(plan_run(options)).execute()
     except PlanError as exc:
         say(f"error: {exc}")

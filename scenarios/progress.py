@@ -7,6 +7,7 @@ may run on past its scheduled end until the service is back to normal.
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +79,37 @@ def _watch_note(events: list[dict[str, Any]], current: dict[str, Any], now: floa
         f"watching recovery: back to normal {note['recovered_after_s']} s after the spike, "
         f"phase ends in {left:.0f} s"
     )
+
+
+def capacity_line(
+    events: list[dict[str, Any]], answer: dict[str, Any] | None, now: float, step_s: float
+) -> str:
+    """E.g. ``capacity | step 9 at 152.5 req/s | held 137.8, failed 168.8 | 95 s spent, about
+    40 s left``: the step, its rate, the bracket so far, and the time."""
+    phases = [e for e in events if e.get("event") == "phase"]
+    if not phases:
+        return "capacity | starting"
+    current = phases[-1]
+    parts = ["capacity", f"{current['name']} at {current.get('rate', 0):,.1f} req/s"]
+    held, failed = _bracket(answer)
+    parts.append(
+        f"held {_rate(held)}, failed {_rate(failed)}" if failed else f"held {_rate(held)}, climbing"
+    )
+    spent = f"{now - phases[0]['time']:.0f} s spent"
+    precision = ((answer or {}).get("settings") or {}).get("precision")
+    if held and failed and isinstance(precision, (int, float)) and precision > 0:
+        halvings = max(0, math.ceil(math.log2(math.log(failed / held) / math.log1p(precision))))
+        # a held rate is tried twice, a failed one once: 1.5 steps a halving on average
+        spent += f", about {1.5 * halvings * step_s:.0f} s left"
+    parts.append(spent)
+    return " | ".join(parts)
+
+
+def _bracket(answer: dict[str, Any] | None) -> tuple[float | None, float | None]:
+    """The highest rate held and the lowest failed so far."""
+    answer = answer or {}
+    return answer.get("healthy_rps"), answer.get("failing_rps")
+
+
+def _rate(value: float | None) -> str:
+    return "none yet" if value is None else f"{value:,.1f}"

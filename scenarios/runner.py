@@ -44,7 +44,7 @@ from scenarios.headers import HEADERS_ENV, encode_for_environment, with_basic_au
 from scenarios.health import HOST_PATIENCE_S, HealthError, check_health
 from scenarios.plan import CapacitySettings, RunOptions, RunPlan
 from scenarios.processes import ChildProcess, ServiceError, start_service
-from scenarios.progress import progress_line, requests_so_far
+from scenarios.progress import capacity_line, progress_line, requests_so_far
 from scenarios.recovery_watch import DISTRIBUTED_LAG_S, extension_limit_s
 from scenarios.run_record import (
     RunRecord,
@@ -383,6 +383,11 @@ class Run:
             )
 
     def _progress(self) -> str:
+        settings = self.options.capacity
+        if settings is not None:
+            events, answer = read_phase_log(self.run_dir), read_capacity(self.run_dir)
+            step_s = settings.step_s * self.options.time_scale + CAPACITY_PAUSE_S
+            return capacity_line(events, answer, time.time(), step_s)
         return progress_line(
             self.scenario,
             self.schedule,

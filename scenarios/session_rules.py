@@ -16,7 +16,13 @@ from typing import Any
 
 from perf_lib.thresholds import ThresholdsError, resolve_thresholds
 from reports.run_format import MODEL_OPEN, ROLE_STEADY
-from scenarios.run_record import RunRecord, dropped_arrivals, model_fields, read_phase_log
+from scenarios.run_record import (
+    RunRecord,
+    dropped_arrivals,
+    model_fields,
+    read_capacity,
+    read_phase_log,
+)
 from scenarios.schedule import Schedule
 
 #: The phase of a test without a shape (users and spawn rate typed into the web UI).
@@ -107,7 +113,10 @@ def session_record(
     events = read_phase_log(session.run_dir)
     # A shape logs its end when its schedule is over; without it the test was stopped early.
     stopped_early = session.manual is None and not any(e.get("event") == "end" for e in events)
+    capacity = read_capacity(session.run_dir)
     rate = schedule.phases[0].rate if schedule is not None else None
+    if capacity is not None:  # the capacity shape: open, from its first rate
+        rate = (capacity.get("settings") or {}).get("start_rate")
     model = model_fields(rate, option(options, "max_in_flight"), option(options, "arrivals"))
     return RunRecord(
         scenario=session.scenario,
@@ -122,6 +131,7 @@ def session_record(
         partial=stopped_early,
         partial_reason="stopped before the shape's schedule ended" if stopped_early else None,
         dropped=dropped_arrivals(session.run_dir) if model["model"] == MODEL_OPEN else None,
+        capacity=capacity,
         **model,
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scenarios.catalog import SCENARIOS
-from scenarios.progress import progress_line, requests_so_far
+from scenarios.progress import capacity_line, progress_line, requests_so_far
 from scenarios.schedule import spike_schedule
 
 SPIKE = SCENARIOS["spike"]
@@ -50,3 +50,19 @@ def test_progress_line_for_a_budgeted_run(tmp_path):
     line = progress_line(SCENARIOS["baseline"], None, 10, events, 9.0, requests_so_far(stats))
     assert line == "baseline | phase baseline, 10 users | 431 requests (budget 1,000)"
     assert requests_so_far(tmp_path / "absent.csv") is None
+
+
+def test_capacity_progress_gives_the_step_its_rate_the_bracket_and_the_time():
+    events = [
+        {"time": 100.0, "event": "phase", "name": "step 1", "rate": 50.0},
+        {"time": 190.0, "event": "phase", "name": "step 9", "rate": 152.5},
+    ]
+    climbing = capacity_line(events[:1], {"healthy_rps": None, "failing_rps": None}, 105.0, 12.0)
+    assert climbing == "capacity | step 1 at 50.0 req/s | held none yet, climbing | 5 s spent"
+    answer = {"healthy_rps": 137.8, "failing_rps": 168.8, "settings": {"precision": 0.05}}
+    # log(168.8/137.8) / log(1.05) = 4.2 bracket widths: 3 more halvings, 1.5 steps each
+    assert capacity_line(events, answer, 195.0, 12.0) == (
+        "capacity | step 9 at 152.5 req/s | held 137.8, failed 168.8 | 95 s spent, "
+        "about 54 s left"
+    )
+    assert capacity_line([], None, 0.0, 12.0) == "capacity | starting"
