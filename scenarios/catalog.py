@@ -37,6 +37,8 @@ CAPACITY_DEFAULT_WARMUP_S = 3.0
 #: After a failed step the next one waits until no request is outstanding (the service has
 #: worked off its backlog), but no longer than this (seconds at time scale 1).
 CAPACITY_REST_LIMIT_S = 30.0
+#: Between two capacity steps: the step's judgement, a worker's report, the next step's lead.
+CAPACITY_PAUSE_S = 5.0
 
 #: Think time (seconds, min..max) between a user's requests, per scenario. The budgeted
 #: scenarios run flat out (their request count is fixed). Sustained and spike are paced so

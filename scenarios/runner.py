@@ -35,6 +35,7 @@ from reports.run_format import (
 from scenarios.arrivals import UNIFORM
 from scenarios.catalog import (
     BASIC_AUTH_ENV,
+    CAPACITY_PAUSE_S,
     CAPACITY_REST_LIMIT_S,
     OPEN_DEFAULT_MAX_IN_FLIGHT,
     PACKAGE_DIR,
@@ -61,8 +62,6 @@ from scenarios.schedule import Schedule
 PROGRESS_EVERY_S = 2.0
 #: Extra time a timed run may take before it is declared stuck, and a budget run's ceiling.
 GRACE_S = 60.0
-#: Between two capacity steps: the step's judgement, a worker's report, the next step's lead.
-CAPACITY_PAUSE_S = 5.0
 BUDGET_RUN_LIMIT_S = 900.0
 #: The embedded service's per-request log: one line per request is megabytes per run, and
 #: the run has every request in requests.csv anyway; start-up and errors are always logged.

@@ -25,8 +25,11 @@ from locust.env import Environment
 from perf_lib.thresholds import Level, Thresholds, worst
 from reports.palette import LEVEL_COLOURS
 from scenarios import run_session
+from scenarios.catalog import CAPACITY, CAPACITY_DEFAULT_STEP_S, CAPACITY_PAUSE_S
 from scenarios.kit_reports import LAST_REPORT, PREFIX, report_url, served_file
 from scenarios.locust_support import load_thresholds
+from scenarios.progress import capacity_line
+from scenarios.run_record import read_capacity, read_phase_log
 
 TAB_KEY = "verdict"
 VERDICT_URL = "/verdict"
@@ -108,7 +111,25 @@ def live_verdict(environment: Environment, thresholds: Thresholds, probe: CacheP
     cache = "unavailable" if hit_rate is None else f"cache hit rate {hit_rate:.1f} %"
     rows.append({"name": "Service", "verdict": overall or "-", "levels": cache})
     report = run_session.last_report()
-    return {"overall": overall, "report": report_url(report) if report else None, "rows": rows}
+    return {
+        "overall": overall,
+        "report": report_url(report) if report else None,
+        "rows": rows,
+        "capacity": capacity_progress(environment),
+    }
+
+
+def capacity_progress(environment: Environment) -> str | None:
+    """The capacity search's progress line while the capacity shape runs a test (the step, its
+    rate, the bracket, the time); None otherwise."""
+    run_dir = run_session.current_run_dir(environment)
+    if getattr(environment.shape_class, "scenario", None) != CAPACITY.name or run_dir is None:
+        return None
+    options = environment.parsed_options
+    step_s = float(getattr(options, "capacity_step_s", CAPACITY_DEFAULT_STEP_S))
+    step_s *= float(getattr(options, "time_scale", 1.0) or 1.0)
+    answer = read_capacity(run_dir)
+    return capacity_line(read_phase_log(run_dir), answer, time.time(), step_s + CAPACITY_PAUSE_S)
 
 
 @events.init.add_listener

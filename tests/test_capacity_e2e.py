@@ -3,7 +3,7 @@ service that outruns one Locust process is never reported as the limit.
 
 ``MARKET_API_FAULT_CAPACITY_RPS=R`` makes the service a single-server queue that answers R
 requests a second; evenly spaced arrivals below R wait for nobody, above R the line grows.
-The steps are half the default length (``--time-scale 0.5``) to keep the suite short; the
+The steps are shorter than the default (``--time-scale``) to keep the suite short; the
 default search's duration is measured in the README's example.
 """
 
@@ -36,15 +36,15 @@ def capacity(args: list[str], out, timeout: float = 300):
 
 
 def test_a_single_server_queue_is_found_at_its_capacity(queue_service, tmp_path):
-    args = ["--host", queue_service, "--time-scale", "0.5", "--start-rate", "100"]
-    args += ["--min-capacity", "100"]
-    result = capacity(args, tmp_path / "out")
-    assert result.returncode == 0, result.stderr  # 100 req/s asked for, and held
-    block = result.json("report.json")["capacity"]
+    args = ["--host", queue_service, "--time-scale", "0.35", "--start-rate", "100"]
+    result = capacity([*args, "--min-capacity", "1000"], tmp_path / "out")
+    assert result.returncode == 1, result.stderr  # found, but below the 1,000 req/s asked for
+    report = result.json("report.json")
+    block = report["capacity"]
     assert block["limited_by"] == "service"
     assert 0.85 * CAPACITY_RPS <= block["healthy_rps"] <= 1.05 * CAPACITY_RPS
     assert block["failing_rps"] / block["healthy_rps"] <= 1.05 + 1e-9
-    assert block["meets_minimum"] is True
+    assert block["meets_minimum"] is False and report["verdict"] == "critical"
     held = [s for s in block["steps"] if s["outcome"] == "held"]
     assert all(s["held"] for s in held) and len(held) % 2 == 0  # every held rate held twice
     assert any(line.startswith("capacity: ") for line in result.stdout.splitlines())
@@ -54,19 +54,10 @@ def test_a_single_server_queue_is_found_at_its_capacity(queue_service, tmp_path)
     assert len(run["phases"]) == len(block["steps"])  # one phase per step
 
 
-def test_a_capacity_below_the_minimum_fails_the_run(queue_service, tmp_path):
-    args = ["--host", queue_service, "--time-scale", "0.3", "--start-rate", "100"]
-    result = capacity([*args, "--max-rate", "120", "--min-capacity", "1000"], tmp_path / "out")
-    assert result.returncode == 1, result.stderr
-    report = result.json("report.json")
-    assert report["capacity"]["meets_minimum"] is False
-    assert report["verdict"] == "critical"
-
-
 def test_a_generator_that_runs_out_first_is_never_called_the_service(tmp_path):
     """The cached embedded service answers thousands of requests a second; one Locust process
     sending the open model runs out of CPU or timing first."""
-    args = ["--time-scale", "0.4", "--start-rate", "400", "--max-rate", "30000"]
+    args = ["--time-scale", "0.3", "--start-rate", "400", "--max-rate", "30000"]
     result = capacity(args, tmp_path / "out")
     assert result.returncode == 0, result.stderr
     block = result.json("report.json")["capacity"]

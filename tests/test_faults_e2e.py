@@ -93,6 +93,7 @@ def test_a_vanishing_database_shows_as_failures_in_the_spike_phase(seeded_db, tm
     assert "Traceback" not in history
 
 
+@pytest.mark.concurrent  # process handling: it holds on a busy machine
 def test_a_killed_service_ends_the_run_partial_with_exit_2(seeded_db, tmp_path):
     out = tmp_path / "out"
     runner = start_scenario(["spike", "--time-scale", "0.5"], out, service_env(seeded_db))
@@ -119,6 +120,7 @@ def test_a_killed_service_ends_the_run_partial_with_exit_2(seeded_db, tmp_path):
     assert "service exited" in log_text and "Traceback" not in log_text
 
 
+@pytest.mark.concurrent  # process handling: it holds on a busy machine
 @pytest.mark.parametrize("moment", ["start-up", "mid-spike", "report building"])
 def test_sigint_at_any_moment_keeps_the_data_and_leaves_no_process(seeded_db, tmp_path, moment):
     out = tmp_path / "out"

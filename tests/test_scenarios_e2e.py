@@ -102,6 +102,7 @@ def test_slow_database_without_cache_is_critical_and_exits_1(seeded_db, tmp_path
     assert historical["avg_ms"] > 350 and historical["checks"]["avg_ms"] == "critical"
 
 
+@pytest.mark.concurrent  # completion and counts, not timing: it holds on a busy machine
 def test_distributed_run_with_two_workers_completes_a_spike(seeded_db, tmp_path):
     result = run_scenario(["spike", "--time-scale", "0.1", "--processes", "2"], tmp_path,
                           service_env(seeded_db))  # fmt: skip
@@ -115,6 +116,7 @@ def test_distributed_run_with_two_workers_completes_a_spike(seeded_db, tmp_path)
     assert sum(e["requests"] for e in result.json("report.json")["endpoints"]) == len(log)
 
 
+@pytest.mark.concurrent  # process handling: it holds on a busy machine
 def test_ctrl_c_mid_run_leaves_a_partial_report_and_no_process(seeded_db, tmp_path):
     runner = start_scenario(["spike", "--time-scale", "0.5"], tmp_path, service_env(seeded_db))
     url = target_of(runner)

@@ -1,5 +1,6 @@
-// The Verdict tab's headline: the overall verdict in the HTML report's colours and a link to the
-// last built report, above the tab's table, whose level cells take the same colours. Locust's
+// The Verdict tab's headline: the overall verdict in the HTML report's colours, a link to the
+// last built report and, while the capacity shape runs, the search's progress, above the tab's
+// table, whose level cells take the same colours. Locust's
 // extended tables show plain text only, so the web UI adds this script to its page.
 (() => {
   const config = window.templateArgs.kit_verdict;
@@ -38,6 +39,13 @@
     } else {
       line.append("(each test's report is built when it stops)");
     }
+    if (verdict.capacity) {
+      const search = document.createElement("span");
+      search.id = "kit-capacity-progress";
+      search.textContent = verdict.capacity;
+      search.style.cssText = "font-size:14px;color:#546e7a";
+      line.append(search);
+    }
     return line;
   }
 
@@ -49,7 +57,7 @@
       if (line) line.remove();
       return;
     }
-    const shows = JSON.stringify([latest.overall, latest.report]);
+    const shows = JSON.stringify([latest.overall, latest.report, latest.capacity]);
     if (!line || line.dataset.shows !== shows) {
       const fresh = banner(latest);
       fresh.dataset.shows = shows;
