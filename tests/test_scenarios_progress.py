@@ -62,7 +62,6 @@ def test_capacity_progress_gives_the_step_its_rate_the_bracket_and_the_time():
     answer = {"healthy_rps": 137.8, "failing_rps": 168.8, "settings": {"precision": 0.05}}
     # log(168.8/137.8) / log(1.05) = 4.2 bracket widths: 3 more halvings, 1.5 steps each
     assert capacity_line(events, answer, 195.0, 12.0) == (
-        "capacity | step 9 at 152.5 req/s | held 137.8, failed 168.8 | 95 s spent, "
-        "about 54 s left"
+        "capacity | step 9 at 152.5 req/s | held 137.8, failed 168.8 | 95 s spent, about 54 s left"
     )
     assert capacity_line([], None, 0.0, 12.0) == "capacity | starting"
