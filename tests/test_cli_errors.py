@@ -23,6 +23,9 @@ CASES = [
     (["scenarios", "run", "spike", "--time-scale", "-1"], "positive"),
     (["scenarios", "run", "spike", "--users", "0"], "at least 1"),
     (["scenarios", "ui", "--web-port", "0"], "at least 1"),
+    (["scenarios", "capacity", "--start-rate", "500", "--max-rate", "100"], "max_rate"),
+    (["scenarios", "capacity", "--step-s", "1"], "too short"),
+    (["scenarios", "capacity", "--precision", "2"], "precision"),
     (["benchmarks", "nosuch"], "unknown suite"),
 ]
 
