@@ -34,6 +34,8 @@ CAPACITY_DEFAULT_START_RATE = 50.0
 CAPACITY_DEFAULT_MAX_RATE = 5000.0
 CAPACITY_DEFAULT_STEP_S = 10.0
 CAPACITY_DEFAULT_WARMUP_S = 3.0
+#: Bisection ends when the lowest rate that failed is within this share of the highest held.
+CAPACITY_DEFAULT_PRECISION = 0.05
 #: After a failed step the next one waits until no request is outstanding (the service has
 #: worked off its backlog), but no longer than this (seconds at time scale 1).
 CAPACITY_REST_LIMIT_S = 30.0

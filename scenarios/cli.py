@@ -19,6 +19,7 @@ from scenarios.arrivals import ARRIVALS
 from scenarios.catalog import (
     CAPACITY,
     CAPACITY_DEFAULT_MAX_RATE,
+    CAPACITY_DEFAULT_PRECISION,
     CAPACITY_DEFAULT_START_RATE,
     CAPACITY_DEFAULT_STEP_S,
     OPEN_DEFAULT_MAX_IN_FLIGHT,
@@ -71,6 +72,19 @@ def _host(text: str) -> str:
     if not text.startswith(("http://", "https://")):
         raise argparse.ArgumentTypeError(f"must be an http:// or https:// URL, not {text!r}")
     return text.rstrip("/")
+
+
+#: The capacity search's own options: flag, default, what it sets.
+CAPACITY_SEARCH_OPTIONS = (
+    ("--start-rate", CAPACITY_DEFAULT_START_RATE, "the first rate tried, req/s"),
+    ("--max-rate", CAPACITY_DEFAULT_MAX_RATE, "the highest rate tried, req/s"),
+    ("--step-s", CAPACITY_DEFAULT_STEP_S, "seconds per step, x --time-scale"),
+    (
+        "--precision",
+        CAPACITY_DEFAULT_PRECISION,
+        "bisect until the failing rate is within this share of the healthy one",
+    ),
+)
 
 
 def build_parser() -> OneLineParser:
@@ -135,23 +149,10 @@ def build_parser() -> OneLineParser:
         "--out", type=Path, default=Path("results"),
         help="parent of the run folder capacity-<UTC time>/ (default results)",
     )  # fmt: skip
-    capacity.add_argument(
-        "--start-rate", type=_positive_float, default=CAPACITY_DEFAULT_START_RATE,
-        help=f"the first rate tried, req/s (default {CAPACITY_DEFAULT_START_RATE:g})",
-    )  # fmt: skip
-    capacity.add_argument(
-        "--max-rate", type=_positive_float, default=CAPACITY_DEFAULT_MAX_RATE,
-        help=f"the highest rate tried, req/s (default {CAPACITY_DEFAULT_MAX_RATE:g})",
-    )  # fmt: skip
-    capacity.add_argument(
-        "--step-s", type=_positive_float, default=CAPACITY_DEFAULT_STEP_S,
-        help=f"seconds per step, x --time-scale (default {CAPACITY_DEFAULT_STEP_S:g})",
-    )  # fmt: skip
-    capacity.add_argument(
-        "--precision", type=_positive_float, default=0.05,
-        help="bisect until the failing rate is within this share of the healthy one "
-        "(default 0.05)",
-    )  # fmt: skip
+    for flag, default, sets in CAPACITY_SEARCH_OPTIONS:
+        capacity.add_argument(
+            flag, type=_positive_float, default=default, help=f"{sets} (default {default:g})"
+        )
     capacity.add_argument(
         "--min-capacity", type=_positive_float, metavar="RPS",
         help="exit 1 when the capacity found is below this rate",

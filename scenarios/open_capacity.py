@@ -30,6 +30,7 @@ from scenarios.capacity_judge import judge_step
 from scenarios.capacity_search import CapacitySearch, SearchSettings
 from scenarios.catalog import (
     CAPACITY_DEFAULT_MAX_RATE,
+    CAPACITY_DEFAULT_PRECISION,
     CAPACITY_DEFAULT_START_RATE,
     CAPACITY_DEFAULT_STEP_S,
     CAPACITY_DEFAULT_WARMUP_S,
@@ -52,7 +53,12 @@ OPTIONS: tuple[tuple[str, float | None, bool, str], ...] = (
     ("--capacity-max-rate", CAPACITY_DEFAULT_MAX_RATE, True, "the highest rate tried (req/s)"),
     ("--capacity-step-s", CAPACITY_DEFAULT_STEP_S, True, "seconds per step (x --time-scale)"),
     ("--capacity-warmup-s", CAPACITY_DEFAULT_WARMUP_S, False, "a step's first seconds, not judged"),
-    ("--capacity-precision", 0.05, True, "bisect until failing/healthy <= 1 + this"),
+    (
+        "--capacity-precision",
+        CAPACITY_DEFAULT_PRECISION,
+        True,
+        "bisect until failing/healthy <= 1 + this",
+    ),
     ("--capacity-factor", 1.5, False, "each rate over the last one's while climbing"),
     ("--min-capacity", None, True, "the rate below which the run fails (req/s)"),
 )
@@ -141,7 +147,7 @@ class CapacityShape(LoadTestShape):
             start_rate=float(self.option("capacity_start_rate", CAPACITY_DEFAULT_START_RATE)),
             max_rate=float(self.option("capacity_max_rate", CAPACITY_DEFAULT_MAX_RATE)),
             factor=float(self.option("capacity_factor", 1.5)),
-            precision=float(self.option("capacity_precision", 0.05)),
+            precision=float(self.option("capacity_precision", CAPACITY_DEFAULT_PRECISION)),
         )
 
     def _scaled(self, seconds: float) -> float:

@@ -19,6 +19,7 @@ from scenarios.capacity_search import SearchSettings
 from scenarios.catalog import (
     CAPACITY,
     CAPACITY_DEFAULT_MAX_RATE,
+    CAPACITY_DEFAULT_PRECISION,
     CAPACITY_DEFAULT_START_RATE,
     CAPACITY_DEFAULT_STEP_S,
     OPEN_DEFAULT_RATE,
@@ -73,7 +74,7 @@ class CapacitySettings:
     start_rate: float = CAPACITY_DEFAULT_START_RATE
     max_rate: float = CAPACITY_DEFAULT_MAX_RATE
     step_s: float = CAPACITY_DEFAULT_STEP_S
-    precision: float = 0.05
+    precision: float = CAPACITY_DEFAULT_PRECISION
     min_capacity: float | None = None
 
     def search(self) -> SearchSettings:
