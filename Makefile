@@ -13,6 +13,7 @@ RUN ?=
 OUT ?=
 WEB_PORT ?= 8089
 FAST_JOBS ?= 2
+TEST_JOBS ?= 3
 THRESHOLDS ?=
 SERVICE_ACCESS_LOG ?=
 LOCUSTFILE ?=
@@ -48,12 +49,12 @@ $(STAMP): pyproject.toml
 browser:
 	@tools/ensure-chromium
 
-# The tests without processes run on both cores, and so do the end-to-end ones whose
-# assertions hold on a busy machine (each file on one worker: they share module fixtures);
-# the end-to-end ones that time real load run alone afterwards, with the CPU to themselves.
+# The tests without processes run together with the end-to-end ones whose assertions hold on
+# a busy machine, on TEST_JOBS workers (those mostly wait on their runs' clocks; each file on
+# one worker: they share module fixtures); the end-to-end ones that time real load run alone
+# afterwards, with the CPU to themselves.
 test: $(STAMP) browser
-	$(PY) -m pytest -m "not e2e" -n $(FAST_JOBS)
-	$(PY) -m pytest -m "e2e and concurrent" -n $(FAST_JOBS) --dist loadfile
+	$(PY) -m pytest -m "not e2e or concurrent" -n $(TEST_JOBS) --dist loadfile
 	$(PY) -m pytest -m "e2e and not concurrent"
 
 # The edit loop: every test that starts no process (no command line, service, Locust or

@@ -16,7 +16,7 @@ import pytest
 from scenarios.processes import start_service
 from tests.e2e_helpers import run_scenario, service_env
 
-pytestmark = [pytest.mark.e2e, pytest.mark.concurrent]
+pytestmark = pytest.mark.e2e  # the generator's check needs the CPU to itself
 
 CAPACITY_RPS = 150.0
 
@@ -36,14 +36,14 @@ def capacity(args: list[str], out, timeout: float = 300):
 
 
 def test_a_single_server_queue_is_found_at_its_capacity(queue_service, tmp_path):
-    args = ["--host", queue_service, "--time-scale", "0.35", "--start-rate", "100"]
-    result = capacity([*args, "--min-capacity", "1000"], tmp_path / "out")
+    args = ["--host", queue_service, "--time-scale", "0.35", "--start-rate", "120"]
+    result = capacity([*args, "--precision", "0.1", "--min-capacity", "1000"], tmp_path / "out")
     assert result.returncode == 1, result.stderr  # found, but below the 1,000 req/s asked for
     report = result.json("report.json")
     block = report["capacity"]
     assert block["limited_by"] == "service"
     assert 0.85 * CAPACITY_RPS <= block["healthy_rps"] <= 1.05 * CAPACITY_RPS
-    assert block["failing_rps"] / block["healthy_rps"] <= 1.05 + 1e-9
+    assert block["failing_rps"] / block["healthy_rps"] <= 1.1 + 1e-9
     assert block["meets_minimum"] is False and report["verdict"] == "critical"
     held = [s for s in block["steps"] if s["outcome"] == "held"]
     assert all(s["held"] for s in held) and len(held) % 2 == 0  # every held rate held twice

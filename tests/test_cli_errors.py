@@ -9,7 +9,7 @@ import pytest
 
 from tests.e2e_helpers import REPO_ROOT
 
-pytestmark = pytest.mark.e2e  # each case starts a command line
+pytestmark = [pytest.mark.e2e, pytest.mark.concurrent]  # each case starts a command line
 
 CASES = [
     (["market_api", "--bogus"], "unrecognized arguments: --bogus"),

@@ -168,6 +168,7 @@ def test_the_stall_and_capacity_flags():
     [("soon", "START,END"), ("-5,10", "START must be >= 0"), ("20,10", "END must be after")],
 )
 @pytest.mark.e2e
+@pytest.mark.concurrent
 def test_the_cli_turns_a_bad_fault_window_into_one_line_and_exit_2(tmp_path, window, problem):
     completed = subprocess.run(
         [sys.executable, "-m", "market_api", "--db", str(tmp_path / "m.db")],
@@ -191,6 +192,7 @@ def test_the_cli_turns_a_bad_fault_window_into_one_line_and_exit_2(tmp_path, win
     ],
 )
 @pytest.mark.e2e
+@pytest.mark.concurrent
 def test_the_cli_turns_a_bad_value_into_one_line_and_exit_2(tmp_path, environ, named):
     completed = subprocess.run(
         [sys.executable, "-m", "market_api", "--db", str(tmp_path / "m.db")],
@@ -207,6 +209,7 @@ def test_the_cli_turns_a_bad_value_into_one_line_and_exit_2(tmp_path, environ, n
 
 
 @pytest.mark.e2e
+@pytest.mark.concurrent
 def test_the_cli_reports_an_unusable_database_path_in_one_line(tmp_path):
     completed = subprocess.run(
         [sys.executable, "-m", "market_api", "--db", str(tmp_path)],  # a directory

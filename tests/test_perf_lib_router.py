@@ -161,6 +161,7 @@ def test_the_endpoints_are_documented_in_openapi(parts):
 
 
 @pytest.mark.e2e
+@pytest.mark.concurrent
 def test_perf_lib_does_not_depend_on_the_service():
     code = (
         "import sys, perf_lib.fastapi_router; "

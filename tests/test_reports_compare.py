@@ -126,6 +126,7 @@ def test_out_dir_that_is_a_file_is_bad_input(tmp_path, base):
 
 
 @pytest.mark.e2e
+@pytest.mark.concurrent
 def test_comparison_and_its_rendering_import_one_way():
     import subprocess
     import sys

@@ -16,12 +16,14 @@ def _modules_after(imports: str) -> list[str]:
 
 
 @pytest.mark.e2e
+@pytest.mark.concurrent
 def test_reports_does_not_import_locust_or_scenarios():
     loaded = _modules_after("import reports, reports.build, reports.compare_render, reports.cli")
     assert [m for m in loaded if m.split(".")[0] in ("locust", "scenarios", "gevent")] == []
 
 
 @pytest.mark.e2e
+@pytest.mark.concurrent
 def test_reading_a_run_does_not_depend_on_the_analysis():
     loaded = _modules_after("import reports.rundir, reports.fallback")
     analysis = {"reports.analysis", "reports.phases", "reports.stats", "reports.recovery"}

@@ -369,6 +369,7 @@ def test_a_redirect_is_not_followed_so_the_headers_stay_at_the_target(serve):
 
 
 @pytest.mark.e2e
+@pytest.mark.concurrent
 def test_the_runner_loads_no_pandas_while_the_load_runs():
     """The run format comes from a module without pandas; the report's is imported later."""
     code = (

@@ -15,7 +15,7 @@ from scenarios.cli import build_parser
 from scenarios.processes import ChildProcess, free_port
 from tests.e2e_helpers import REPO_ROOT, alive, descendants, service_env, wait_until
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.concurrent]
 
 
 def ui_takes_out() -> bool:

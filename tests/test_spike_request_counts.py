@@ -14,7 +14,7 @@ import requests
 from scenarios.processes import start_service
 from tests.e2e_helpers import requests_log, run_scenario, service_env
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.concurrent]  # counts, not timing
 
 #: What the spike's users call; the runner's start check adds one /health of its own.
 USER_ROUTES = ("/api/v1/historical", "/api/v1/symbols", "/health")
