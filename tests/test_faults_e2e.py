@@ -57,6 +57,7 @@ def test_injected_faults_get_the_verdict_the_thresholds_give(
     assert historical["verdict"] == verdict
 
 
+@pytest.mark.concurrent  # it waits on the service's own counts, not on the clock
 def test_a_vanishing_database_shows_as_failures_in_the_spike_phase(seeded_db, tmp_path):
     db = tmp_path / "market.db"
     shutil.copy(seeded_db, db)

@@ -92,6 +92,7 @@ def test_historical_makes_exactly_500_requests_as_the_service_counted(live_servi
     assert result.json("run.json")["host"] == live_service
 
 
+@pytest.mark.concurrent  # a busier machine is only slower: still critical
 def test_slow_database_without_cache_is_critical_and_exits_1(seeded_db, tmp_path):
     env = service_env(seeded_db, cache="off", fault_db_latency_ms="350")
     result = run_scenario(["historical"], tmp_path, env)

@@ -142,14 +142,35 @@ def test_each_web_ui_test_gets_its_own_run_directory_and_report(seeded_db, tmp_p
         assert phase["achieved_rps"] == pytest.approx(100.0, rel=0.02)
         assert report["latency_measured_from"].startswith("intended start")
 
-        # 4: the process quits during a test, which still gets its directory and report.
+        # 4: the capacity shape: the Verdict tab follows the search, and its run records it.
+        capacity_form = {
+            **open_form, "shape_class": "CapacityShape", "time_scale": "0.2",
+            "capacity_start_rate": "50", "capacity_max_rate": "60",
+        }  # fmt: skip
+        swarm(base, {**capacity_form, "host": service})
+        progress = wait_until(
+            lambda: requests.get(base + "/verdict", timeout=5).json()["capacity"], 30,
+            "the search's progress", 0.2,
+        )  # fmt: skip
+        assert progress.startswith("capacity | ") and " req/s | held " in progress
+        capacity_url = wait_until(
+            lambda: (url := last_report(base)) != open_url and url, 90, "the capacity report", 0.5
+        )
+        searched = run_dir_of(out, capacity_url)
+        record = assert_recorded(searched, "capacity")
+        assert record["model"] == "open" and record["capacity"]["complete"] is True
+        block = json.loads((searched / "report.json").read_text())["capacity"]
+        assert block["limited_by"] in ("max_rate", "generator")  # 60 req/s: no service limit
+        assert block["answer"].startswith("capacity ")
+
+        # 5: the process quits during a test, which still gets its directory and report.
         swarm(base, {**MANUAL, "host": service})
         wait_until(lambda: requests_flow(base), 30, "requests", every=0.2)
     finally:
         interrupt(ui, timeout=120)
     assert ui.proc.returncode == 0
     runs = {p.parent for p in out.glob("*/run.json")}
-    (last,) = runs - {first, second, opened}
+    (last,) = runs - {first, second, opened, searched}
     assert_recorded(last, "manual")
     (log_dir,) = [p for p in out.iterdir() if (p / "locust.log").exists()]
     assert (log_dir / "service.log").exists() and log_dir not in runs
