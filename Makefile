@@ -50,11 +50,11 @@ browser:
 	@tools/ensure-chromium
 
 # The tests without processes run together with the end-to-end ones whose assertions hold on
-# a busy machine, on TEST_JOBS workers (those mostly wait on their runs' clocks; each file on
-# one worker: they share module fixtures); the end-to-end ones that time real load run alone
-# afterwards, with the CPU to themselves.
+# a busy machine, on TEST_JOBS workers (those mostly wait on their runs' clocks; an idle
+# worker takes tests from a busy one's queue); the end-to-end ones that time real load run
+# alone afterwards, with the CPU to themselves.
 test: $(STAMP) browser
-	$(PY) -m pytest -m "not e2e or concurrent" -n $(TEST_JOBS) --dist loadfile
+	$(PY) -m pytest -m "not e2e or concurrent" -n $(TEST_JOBS) --dist worksteal
 	$(PY) -m pytest -m "e2e and not concurrent"
 
 # The edit loop: every test that starts no process (no command line, service, Locust or

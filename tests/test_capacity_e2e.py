@@ -36,7 +36,7 @@ def capacity(args: list[str], out, timeout: float = 300):
 
 
 def test_a_single_server_queue_is_found_at_its_capacity(queue_service, tmp_path):
-    args = ["--host", queue_service, "--time-scale", "0.35", "--start-rate", "120"]
+    args = ["--host", queue_service, "--time-scale", "0.25", "--start-rate", "120"]
     result = capacity([*args, "--precision", "0.1", "--min-capacity", "1000"], tmp_path / "out")
     assert result.returncode == 1, result.stderr  # found, but below the 1,000 req/s asked for
     report = result.json("report.json")

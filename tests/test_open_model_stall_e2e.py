@@ -41,7 +41,8 @@ def report_of(args: list[str], out) -> dict:
 def test_the_open_model_sees_the_stalls_and_the_closed_model_hides_them(stalling_service, tmp_path):
     common = ["sustained", "--duration", DURATION_S, "--host", stalling_service]
     opened = report_of([*common, "--model", "open", "--rate", "200"], tmp_path / "open")
-    closed = report_of(common, tmp_path / "closed")
+    # three users hide the stalls as ten would, at a third of the load on a shared machine
+    closed = report_of([*common, "--users", "3"], tmp_path / "closed")
 
     assert opened["model"] == "open"
     assert opened["totals"]["p95_ms"] >= 200
