@@ -199,9 +199,11 @@ def load_line(report: dict[str, Any]) -> str:
     generator kept up. A report from before the open model reads as a closed run."""
     run = report.get("run") or {}
     parts = []
+    search = capacity_block(report)
     if report.get("model") == "open":
         rate = as_float(run.get("rate"))
-        head = "open model" + (f" at {num(rate)} req/s" if rate is not None else "")
+        at = "stepped by the capacity search from" if search is not None else "at"
+        head = "open model" + (f" {at} {num(rate)} req/s" if rate is not None else "")
         details = []
         if run.get("arrivals"):
             details.append(f"{run['arrivals']} arrivals")
@@ -212,7 +214,10 @@ def load_line(report: dict[str, Any]) -> str:
     else:
         parts.append("closed model")
     generator = report.get("generator")
-    if isinstance(generator, dict):
+    ran_out = _generator_ran_out(search)
+    if ran_out is not None:
+        parts.append(f"generator ran out at {capacity.rate_text(ran_out)} req/s")
+    elif isinstance(generator, dict):
         if generator.get("limited"):
             parts.append(LIMITED_MARK)
         else:
@@ -220,6 +225,15 @@ def load_line(report: dict[str, Any]) -> str:
                 "generator kept up" if generator.get("checked") else "generator not checked"
             )
     return ", ".join(parts)
+
+
+def _generator_ran_out(search: dict[str, Any] | None) -> float | None:
+    """The rate of the capacity step at which the load generator ran out; None when it did
+    not (the whole run's lag can stay low while the last, fastest step's did not)."""
+    if search is None or search.get("limited_by") != "generator":
+        return None
+    limited = [step for step in search.get("steps") or [] if step.get("generator_limited")]
+    return as_float(limited[-1].get("rate")) if limited else None
 
 
 def load_summary(report: dict[str, Any]) -> str:

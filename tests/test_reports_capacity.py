@@ -333,6 +333,24 @@ def test_terminal_answer_and_step_table(report):
     assert rows[3] == ["40", "1", "failed", "600.0", "700.0", "38.5", "12", "critical"]
 
 
+def test_the_head_line_says_the_rate_stepped(report):
+    head = render_terminal(report).splitlines()[0]
+    assert "open model stepped by the capacity search from 10.0 req/s" in head
+    assert head.endswith("generator kept up")
+
+
+def test_the_head_line_says_where_the_generator_ran_out(tmp_path):
+    """The whole run's lag can stay low while the fastest step's did not: the head line says
+    where the search found the generator's limit, never that it kept up."""
+    steps = [step(i, *s) for i, s in enumerate(STEPS)]
+    steps[-1] |= {"generator_limited": True, "outcome": "unjudged", "level": "healthy"}
+    document = block(limited_by="generator", failing_rps=None, steps=steps)
+    result = build_report(capacity_run(tmp_path / "run", document), Thresholds())
+    head = render_terminal(result.report).splitlines()[0]
+    assert head.endswith("generator ran out at 40 req/s")
+    assert "kept up" not in head
+
+
 def test_summary_capacity_section(report):
     summary = render_summary(report)
     assert f"### Capacity\n\n**{SERVICE}**\n" in summary
