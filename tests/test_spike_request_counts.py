@@ -36,7 +36,9 @@ def test_the_report_counts_exactly_what_the_service_answered(seeded_db, tmp_path
     try:
         before = route_counts(url)
         result = run_scenario(
-            ["spike", "--host", url, "--time-scale", "0.1"], tmp_path / "out",
+            # a short think time keeps most users mid-request when the spike ends
+            ["spike", "--host", url, "--time-scale", "0.1", "--wait", "0.015,0.025"],
+            tmp_path / "out",
             service_env(tmp_path),
         )  # fmt: skip
         after = route_counts(url)
